@@ -1,0 +1,57 @@
+"""Child executions: the unit of accounting everywhere (results, logs, counters), batched or not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class ChildExecution:
+    """One child execution of a distributed Map (one item, or one batch).
+
+    ``index`` is the child's 0-based position in the Map Run; ``first_item``/``item_count`` say
+    which items it covered. ``output`` is set when it succeeded, ``error_code``/``error_detail``
+    when it failed. Times are timezone-aware UTC.
+    """
+
+    name: str
+    index: int
+    status: str
+    input: Any
+    output: Any = None
+    error_code: str | None = None
+    error_detail: str | None = None
+    started: datetime | None = None
+    stopped: datetime | None = None
+    first_item: int = 0
+    item_count: int = 1
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == SUCCEEDED
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (times as RFC 3339 strings); ``from_json`` reverses it."""
+        return {
+            "name": self.name,
+            "index": self.index,
+            "status": self.status,
+            "input": self.input,
+            "output": self.output,
+            "error_code": self.error_code,
+            "error_detail": self.error_detail,
+            "started": self.started.isoformat() if self.started else None,
+            "stopped": self.stopped.isoformat() if self.stopped else None,
+            "first_item": self.first_item,
+            "item_count": self.item_count,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ChildExecution":
+        parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
+        return cls(**{**data, "started": parse(data.get("started")), "stopped": parse(data.get("stopped"))})
