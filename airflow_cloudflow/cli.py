@@ -1,0 +1,48 @@
+"""The ``airflow-cloudflow`` console script: ``lint | run | render | init``.
+
+The argument contract is stable (external acceptance checks rely on it); each command's work lives
+in ``airflow_cloudflow.commands.<name>`` and is imported only when that command runs, so ``lint``
+never imports Airflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="airflow-cloudflow",
+        description="Lint and run CloudFlow flows and Step Functions state machines, on their own or through Airflow.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lint = sub.add_parser("lint", help="check definitions; prints path:line:col: CODE message")
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="definition files or folders (searched recursively)")
+
+    run = sub.add_parser("run", help="execute a definition with an input")
+    run.add_argument("definition", metavar="DEFINITION")
+    run.add_argument("--input", default="{}", help="the execution input: a JSON text, or @FILE")
+    run.add_argument("--mocks", metavar="FILE", help="JSON file mapping Task resources to fake behaviours")
+    run.add_argument("--store", metavar="DIR", help="use local directory DIR as object storage (DIR/bucket/key)")
+    run.add_argument("--engine", choices=("interpreter", "airflow"), default="interpreter")
+    run.add_argument("--json", action="store_true", help="print one JSON result object on the last line")
+
+    render = sub.add_parser("render", help="show the Airflow plan compiled from a definition")
+    render.add_argument("definition", metavar="DEFINITION")
+
+    init = sub.add_parser("init", help="write the one-line DAG loader into an Airflow DAGs folder")
+    init.add_argument("dags_folder", metavar="DAGS_FOLDER")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(f"airflow_cloudflow.commands.{args.command}")
+    return int(module.main(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
