@@ -1,0 +1,1 @@
+"""Airflow-free planning: model → DAG plan, and shard spooling for distributed Maps."""

@@ -1,0 +1,266 @@
+"""Shards of a distributed Map Run: spool child inputs, run a shard idempotently, collect results.
+
+This is the crash-safety core of the Airflow engine, kept free of Airflow so it is tested directly:
+
+* ``write_shards`` streams the Map's child inputs (items already constructed and batched) to a
+  local spool while counting them, then cuts them into at most ``max_shards`` shard objects in the
+  staging store. Only ``ShardRef`` records (a few numbers and a key) travel by XCom.
+* ``run_shard`` runs the children of one shard and checkpoints their ``ChildExecution`` records in
+  small immutable "part" objects. A retried shard first reads the parts already written and re-runs
+  only the children without a recorded result: never a duplicate record, never a lost one. (A child
+  that was running at the moment of a crash runs again: execution is at-least-once, recording is
+  exactly-once.)
+* ``iter_results`` merges every shard's parts in child order, de-duplicating by child index, and
+  reports a child whose shard never recorded it (its task instance failed for good) as failed with
+  ``CHILD_LOST``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import tempfile
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+from ..exceptions import NoSuchObject
+from ..runtime.records import FAILED, ChildExecution
+from ..storage.base import ObjectStore
+
+CHILD_LOST = "FnF.ChildExecutionLost"
+"""Error code of a child whose shard task failed for good before recording it."""
+
+
+@dataclass(frozen=True)
+class Staging:
+    """Where one Map Run keeps its shards and checkpoints: ``store``/``bucket``/``prefix``."""
+
+    store: ObjectStore
+    bucket: str
+    prefix: str
+
+    def key(self, *parts: str) -> str:
+        return "/".join(p.strip("/") for p in (self.prefix, *parts) if p)
+
+
+@dataclass(frozen=True)
+class ShardRef:
+    """What the mapped task instance receives: which children it owns and where they are."""
+
+    index: int
+    key: str
+    first_child: int
+    child_count: int
+    first_item: int
+    item_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ShardRef":
+        return cls(**data)
+
+    @property
+    def label(self) -> str:
+        """Shown as the mapped instance's name in the UI (``map_index_template``)."""
+        last = self.first_item + self.item_count - 1
+        return f"items {self.first_item}-{last}" if self.item_count else "no items"
+
+
+@dataclass(frozen=True)
+class ShardSummary:
+    """What a shard instance returns by XCom: counts only."""
+
+    index: int
+    succeeded: int
+    failed: int
+    reused: int  # children whose result a previous attempt had already recorded
+
+
+def shard_size_for(total: int, *, max_shards: int, target_size: int) -> int:
+    """Children per shard: ``target_size``, grown so that no more than ``max_shards`` shards exist."""
+    if total <= 0:
+        return max(1, target_size)
+    return max(1, target_size, math.ceil(total / max(1, max_shards)))
+
+
+def write_shards(
+    children: Iterable[Any],
+    staging: Staging,
+    *,
+    max_shards: int,
+    target_size: int,
+) -> list[ShardRef]:
+    """Spool ``children`` (objects with ``index, first_item, item_count, input``) and cut shards.
+
+    Memory stays flat: children go to a temporary file first (the total is unknown until the
+    reader is exhausted), then each shard is streamed out of it.
+    """
+    with tempfile.TemporaryFile(mode="w+b") as spool:
+        total = 0
+        for child in children:
+            line = json.dumps([child.index, child.first_item, child.item_count, child.input], separators=(",", ":"))
+            spool.write(line.encode("utf-8") + b"\n")
+            total += 1
+        size = shard_size_for(total, max_shards=max_shards, target_size=target_size)
+        spool.seek(0)
+        refs: list[ShardRef] = []
+        shard_index = 0
+        while True:
+            buf = io.BytesIO()
+            count = 0
+            first_child = first_item = None
+            items = 0
+            for raw in spool:
+                index, item_start, item_count, _ = json.loads(raw)
+                if first_child is None:
+                    first_child, first_item = index, item_start
+                items += item_count
+                buf.write(raw)
+                count += 1
+                if count >= size:
+                    break
+            if count == 0:
+                break
+            key = staging.key("shards", f"{shard_index:05d}.jsonl")
+            staging.store.put(staging.bucket, key, buf.getvalue())
+            refs.append(ShardRef(shard_index, key, first_child, count, first_item, items))
+            shard_index += 1
+        return refs
+
+
+def _json_lines(staging: Staging, key: str) -> Iterator[Any]:
+    """Parse a JSON-lines object, streaming it in chunks (any store's stream has ``read``)."""
+    stream = staging.store.open(staging.bucket, key)
+    try:
+        tail = b""
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            lines = (tail + chunk).split(b"\n")
+            tail = lines.pop()
+            for raw in lines:
+                if raw.strip():
+                    yield json.loads(raw)
+        if tail.strip():
+            yield json.loads(tail)
+    finally:
+        stream.close()
+
+
+def read_shard(staging: Staging, shard: ShardRef) -> Iterator[tuple[int, int, int, Any]]:
+    """Yield ``(index, first_item, item_count, input)`` for each child of the shard."""
+    for index, first_item, item_count, value in _json_lines(staging, shard.key):
+        yield index, first_item, item_count, value
+
+
+def _parts_prefix(staging: Staging, shard_index: int) -> str:
+    return staging.key("results", f"{shard_index:05d}") + "/"
+
+
+def read_recorded(staging: Staging, shard_index: int) -> dict[int, ChildExecution]:
+    """Every child record the shard's earlier attempts checkpointed (first record of an index wins)."""
+    recorded: dict[int, ChildExecution] = {}
+    try:
+        infos = list(staging.store.list(staging.bucket, _parts_prefix(staging, shard_index)))
+    except NoSuchObject:
+        return recorded
+    for info in infos:
+        for data in _json_lines(staging, info.key):
+            record = ChildExecution.from_json(data)
+            recorded.setdefault(record.index, record)
+    return recorded
+
+
+class _Checkpointer:
+    """Buffers records and writes them as immutable part objects (unique names per attempt)."""
+
+    def __init__(self, staging: Staging, shard_index: int, *, every_records: int, every_seconds: float):
+        self.staging = staging
+        self.prefix = _parts_prefix(staging, shard_index)
+        self.attempt = uuid.uuid4().hex[:8]
+        self.every_records = every_records
+        self.every_seconds = every_seconds
+        self.buffer: list[str] = []
+        self.seq = 0
+        self.last = time.monotonic()
+
+    def add(self, record: ChildExecution) -> None:
+        self.buffer.append(json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False))
+        if len(self.buffer) >= self.every_records or time.monotonic() - self.last >= self.every_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        body = ("\n".join(self.buffer) + "\n").encode("utf-8")
+        key = f"{self.prefix}part-{self.attempt}-{self.seq:06d}.jsonl"
+        self.staging.store.put(self.staging.bucket, key, body)
+        self.seq += 1
+        self.buffer.clear()
+        self.last = time.monotonic()
+
+
+def run_shard(
+    staging: Staging,
+    shard: ShardRef,
+    run_child: Callable[[int, int, int, Any], ChildExecution],
+    *,
+    concurrency: int = 1,
+    checkpoint_records: int = 200,
+    checkpoint_seconds: float = 2.0,
+) -> ShardSummary:
+    """Run the shard's children not yet recorded, ``concurrency`` at a time, checkpointing results."""
+    recorded = read_recorded(staging, shard.index)
+    todo = (c for c in read_shard(staging, shard) if c[0] not in recorded)
+    checkpoint = _Checkpointer(staging, shard.index, every_records=checkpoint_records, every_seconds=checkpoint_seconds)
+    succeeded = sum(1 for r in recorded.values() if r.succeeded)
+    failed = len(recorded) - succeeded
+    try:
+        for record in _run_bounded(todo, run_child, max(1, concurrency)):
+            checkpoint.add(record)
+            if record.succeeded:
+                succeeded += 1
+            else:
+                failed += 1
+    finally:
+        checkpoint.flush()
+    return ShardSummary(shard.index, succeeded, failed, len(recorded))
+
+
+def _run_bounded(todo, run_child, concurrency: int) -> Iterator[ChildExecution]:
+    if concurrency == 1:
+        for child in todo:
+            yield run_child(*child)
+        return
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cloudflow-child") as pool:
+        pending = set()
+        for child in todo:
+            pending.add(pool.submit(run_child, *child))
+            if len(pending) >= concurrency:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        for future in pending:
+            yield future.result()
+
+
+def iter_results(staging: Staging, shards: Iterable[ShardRef]) -> Iterator[ChildExecution]:
+    """Every child's record, in child order; a child no attempt recorded is reported as failed."""
+    for shard in shards:
+        recorded = read_recorded(staging, shard.index)
+        for index, first_item, item_count, value in read_shard(staging, shard):
+            record = recorded.get(index)
+            if record is None:
+                now = datetime.now(timezone.utc)
+                record = ChildExecution(
+                    name=f"child-{index}", index=index, status=FAILED, input=value,
+                    error_code=CHILD_LOST,
+                    error_detail=f"shard {shard.index} ({shard.label}) failed before recording this child",
+                    started=now, stopped=now, first_item=first_item, item_count=item_count,
+                )
+            yield record
