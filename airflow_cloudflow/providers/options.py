@@ -1,0 +1,43 @@
+"""Per-DAG Airflow settings kept outside the definition (so it stays deployable to the cloud as is).
+
+They come from a sidecar file and/or folder defaults (see ``providers/sidecar.py``); the DAG builder
+reads only this typed record. No Airflow import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DagOptions:
+    """How one definition becomes a DAG. Every field has a default that works out of the box."""
+
+    schedule: str | None = None
+    """Cron expression or preset (``@daily``); None: triggered runs only."""
+    start_date: datetime | None = None
+    """First logical date; None: 2024-01-01 UTC (irrelevant for unscheduled DAGs)."""
+    catchup: bool = False
+    tags: tuple[str, ...] = ()
+    owner: str | None = None
+    default_input: dict[str, Any] = field(default_factory=dict)
+    """The execution input when a run is triggered without conf (shown in the trigger form)."""
+    oss_conn_id: str = "oss_default"
+    aws_conn_id: str = "aws_default"
+    pool: str | None = None
+    retries: int = 0
+    """Airflow retries of state tasks (the flow's own Retry rules are applied in-process)."""
+    shard_retries: int = 2
+    """Airflow retries of each processor shard instance (crash recovery; never duplicates results)."""
+    local_store: str | None = None
+    """A local folder serving oss:// and s3:// (demos, tests); None: real storage via connections."""
+    staging_url: str | None = None
+    """Where shards and child results are staged; None: ``[cloudflow] staging_url``."""
+    max_shards: int | None = None
+    shard_size: int | None = None
+    mocks: str | None = None
+    """A ``--mocks`` file (path) binding Task resources to fakes, for local testing of a flow."""
+    source_path: str | None = None
+    """The definition file, shown in the DAG docs."""
