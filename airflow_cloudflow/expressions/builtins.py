@@ -67,6 +67,9 @@ def is_number(value: Any) -> bool:
 def json_equal(left: Any, right: Any) -> bool:
     """Typed JSON equality: a string never equals a number, ``true`` never equals ``"true"`` or
     ``1``; numbers compare by value (``1 == 1.0``); arrays and maps compare element-wise."""
+    kind = type(left)
+    if kind is type(right) and (kind is str or kind is int or kind is float):
+        return left == right  # the common case, decided without the checks below
     if left is None or right is None:
         return left is None and right is None
     if isinstance(left, bool) or isinstance(right, bool):

@@ -219,6 +219,9 @@ def _path_node(root: str, steps: tuple[tuple[bool, Any], ...], text: str) -> _No
         except KeyError:
             raise EvaluationError(f"${root} is not available here") from None
         for is_index, key in steps:
+            if type(current) is dict and not is_index:
+                current = current.get(key)
+                continue
             if current is None:
                 return None
             if is_index:
@@ -253,8 +256,11 @@ def _and_node(left: _Node, right: _Node) -> _Node:
     lrun, rrun = left.run, right.run
 
     def run(variables: Any) -> bool:
-        if not _require_boolean(lrun(variables), "&&"):
+        left_value = lrun(variables)
+        if left_value is False:
             return False
+        if left_value is not True:
+            _require_boolean(left_value, "&&")
         return _require_boolean(rrun(variables), "&&")
 
     return _folded(run, (left, right))
@@ -264,8 +270,11 @@ def _or_node(left: _Node, right: _Node) -> _Node:
     lrun, rrun = left.run, right.run
 
     def run(variables: Any) -> bool:
-        if _require_boolean(lrun(variables), "||"):
+        left_value = lrun(variables)
+        if left_value is True:
             return True
+        if left_value is not False:
+            _require_boolean(left_value, "||")
         return _require_boolean(rrun(variables), "||")
 
     return _folded(run, (left, right))
@@ -297,6 +306,9 @@ def _comparison_node(operator: str, left: _Node, right: _Node) -> _Node:
 
         def run(variables: Any) -> bool:
             a, b = lrun(variables), rrun(variables)
+            kind = type(a)
+            if kind is type(b) and (kind is int or kind is float or kind is str):
+                return order(a, b)
             if (is_number(a) and is_number(b)) or (isinstance(a, str) and isinstance(b, str)):
                 return order(a, b)
             raise EvaluationError(f"cannot compare {type_name(a)} {operator} {type_name(b)}")
