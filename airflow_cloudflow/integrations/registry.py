@@ -1,0 +1,75 @@
+"""What a Task state calls: an explicit registry from ``Action`` to a runner.
+
+"A Task state calls one API operation of an integrated service as a single unit of work"
+(cloudflow-language §1.2). The default registry holds no real integrations yet; an Action with no
+runner fails the Task with ``FnF.ActionNotSupported`` naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from ..exceptions import ErrorCodes, FlowError
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    """One invocation: the Task's Action, its evaluated Parameters and where it happens."""
+
+    action: str
+    parameters: Any
+    task_mode: str = "RequestComplete"
+    state_name: str = ""
+    execution_name: str = ""
+
+    @property
+    def resource(self) -> str | None:
+        """The called resource: FC ``Parameters.resourceArn`` (later a Lambda ``FunctionName``)."""
+        return resource_of(self.action, self.parameters)
+
+
+Runner = Callable[[TaskCall], Any]
+
+
+def resource_of(action: str, parameters: Any) -> str | None:
+    """The resource a call addresses, used to key fakes: ``resourceArn``, ``FunctionName``,
+    else the action itself for ARN-style actions (ASL ``Resource``)."""
+    if isinstance(parameters, dict):
+        for key in ("resourceArn", "FunctionName"):
+            value = parameters.get(key)
+            if isinstance(value, str):
+                return value
+    return action if action.startswith("arn:") else None
+
+
+class IntegrationRegistry:
+    """``Action`` → runner. ``invoke(call)`` returns the raw result (``$Output``)."""
+
+    def __init__(self, runners: Mapping[str, Runner] | None = None):
+        self._runners: dict[str, Runner] = dict(runners or {})
+
+    def register(self, action: str, runner: Runner) -> None:
+        self._runners[action] = runner
+
+    def actions(self) -> tuple[str, ...]:
+        return tuple(sorted(self._runners))
+
+    def invoke(self, call: TaskCall) -> Any:
+        runner = self._runners.get(call.action)
+        if runner is None:
+            raise FlowError(
+                ErrorCodes.ACTION_NOT_SUPPORTED,
+                f"no integration for Action {call.action!r}",
+                state=call.state_name or None,
+            )
+        return runner(call)
+
+    def may_block(self, action: str) -> bool:
+        """Whether a call may wait on I/O (decides the thread-pool path); True unless known fast."""
+        return True
+
+
+def default_registry() -> IntegrationRegistry:
+    """The built-in integrations (none yet)."""
+    return IntegrationRegistry()

@@ -1,0 +1,65 @@
+"""Retry and Catch: name matching and backoff (cloudflow-language §3).
+
+"``Retry`` is evaluated first. ``Catch`` is evaluated only after all retries are exhausted, or when
+no retry rule matched." "Within ``Retry``, and within ``Catch``, the first rule whose ``Errors``
+contains the error (or ``FnF.ALL``) is used. Later matching rules are ignored."
+"""
+
+from __future__ import annotations
+
+from typing import Sequence, TypeVar
+
+from ..model import ALL_ERRORS, CatchRule, RetryRule
+
+R = TypeVar("R", RetryRule, CatchRule)
+
+
+def matches(errors: Sequence[str], code: str) -> bool:
+    """True when ``errors`` names ``code`` or holds the wildcard ``FnF.ALL``."""
+    return code in errors or ALL_ERRORS in errors
+
+
+def first_match(rules: Sequence[R], code: str) -> tuple[int, R] | None:
+    """The index and rule of the first rule matching ``code``, or None."""
+    for i, rule in enumerate(rules):
+        if matches(rule.errors, code):
+            return i, rule
+    return None
+
+
+def retry_delay(rule: RetryRule, retry_number: int) -> float:
+    """Seconds before retry ``retry_number`` (1-based) under ``rule``:
+    ``min(IntervalSeconds * BackoffRate**(n-1), MaxBackoffSeconds)``.
+
+    "BackoffRate … When omitted, the interval is constant"; "MaxBackoffSeconds: upper bound on the
+    computed interval".
+    """
+    rate = rule.backoff_rate if rule.backoff_rate else 1.0
+    delay = rule.interval_seconds * (rate ** (retry_number - 1))
+    if rule.max_backoff_seconds is not None:
+        delay = min(delay, rule.max_backoff_seconds)
+    return max(delay, 0.0)
+
+
+class RetryBudget:
+    """Counts retries per rule for one state entry. ``MaxAttempts`` is "Maximum retry attempts":
+    the number of *retries* a rule allows after the first try (docs/semantics.md)."""
+
+    __slots__ = ("rules", "used", "total")
+
+    def __init__(self, rules: Sequence[RetryRule]):
+        self.rules = rules
+        self.used = [0] * len(rules)
+        self.total = 0
+
+    def next_delay(self, code: str) -> float | None:
+        """The delay before the next retry for ``code``, or None when no rule allows one more."""
+        found = first_match(self.rules, code)
+        if found is None:
+            return None
+        index, rule = found
+        if self.used[index] >= rule.max_attempts:
+            return None
+        self.used[index] += 1
+        self.total += 1
+        return retry_delay(rule, self.used[index])

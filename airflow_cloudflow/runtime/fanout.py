@@ -1,0 +1,260 @@
+"""The distributed Map, usable whole (``run_distributed``) or piecewise by the Airflow layer.
+
+"Take the input and extract the items with ``ItemsPath``, or read them from OSS with
+``ItemReader``. If ``ItemConstructor`` is set, transform each item. ``$Item`` refers to the original
+item. If ``ItemBatcher`` is set, group items into batches. Pass each item or batch to a child
+execution of ``Processor`` … After all children finish, collect the results into a JSON array, or
+write them to OSS with ``ResultWriter``." Conformance rule 2 places ``MaxItems`` right after the
+source. Everything streams: a million items are never held in memory (except the ``Items`` output
+when no ResultWriter is set, which must hold every child's output anyway).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from ..exceptions import ErrorCodes, FlowError, StoreError
+from ..model import Map
+from .batching import iter_batches
+from .concurrency import effective_limit, run_bounded
+from .context import ExecutionContext, child_execution_name, new_map_run_name
+from .evaluation import evaluate, reads_context
+from .records import FAILED, SUCCEEDED, ChildExecution
+from .states import items_from_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .interpreter import Interpreter
+
+DISTRIBUTED_MAX_CONCURRENCY = 100
+"""Distributed Map: "MaxConcurrency … Quota default **100**"."""
+
+
+@dataclass(frozen=True)
+class ChildInput:
+    """The input of child ``index``, covering items ``first_item`` … ``first_item+item_count-1``."""
+
+    index: int
+    first_item: int
+    item_count: int
+    input: Any
+
+
+def _map_variables(template: Any, map_state: Map, map_input: Any, ctx: ExecutionContext) -> dict:
+    variables = {"Input": map_input, "Global": ctx.globals}
+    if reads_context(template):
+        variables["Context"] = ctx.current(map_state.name, map_input)
+    return variables
+
+
+def _store(interpreter: "Interpreter", code: str):
+    if interpreter.stores is None:
+        raise FlowError(code, "no object store is configured (use --store DIR or an OSS/S3 connection)")
+    try:
+        return interpreter.stores.for_scheme(interpreter.store_scheme)
+    except StoreError as exc:
+        raise FlowError(code, str(exc)) from None
+
+
+def iter_items(interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext) -> Iterator[Any]:
+    """The Map's raw items, ``MaxItems`` applied: from the ItemReader, else from ``ItemsPath``."""
+    reader = map_state.item_reader
+    if reader is None:
+        items: Iterable[Any] = items_from_path(map_state, map_input, ctx)
+        return iter(items[: map_state.max_items] if map_state.max_items else items)
+    from ..storage.readers.cloudflow import read_items
+
+    parameters = evaluate(reader.source_parameters, _map_variables(reader.source_parameters, map_state, map_input, ctx))
+    store = _store(interpreter, ErrorCodes.ITEM_READER_FAILED)
+    return read_items(
+        store,
+        reader.source_type,
+        parameters,
+        csv_headers=reader.csv_headers,
+        max_items=map_state.max_items or None,
+    )
+
+
+def iter_child_inputs(
+    interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext
+) -> Iterator[ChildInput]:
+    """Stream the children's inputs: items → ItemConstructor → ItemBatcher. A batch child's input
+    is ``{"Items": [...]}``, plus ``"BatchInput"`` only when it is configured."""
+    items = iter_items(interpreter, map_state, map_input, ctx)
+    constructor = map_state.item_constructor
+    if constructor is not None:
+        base = _map_variables(constructor, map_state, map_input, ctx)
+        items = (evaluate(constructor, {**base, "Item": item}) for item in items)
+    batcher = map_state.item_batcher
+    if batcher is None:
+        for index, item in enumerate(items):
+            yield ChildInput(index, index, 1, item)
+        return
+    batch_input = None
+    if batcher.batch_input is not None:
+        batch_input = evaluate(batcher.batch_input, _map_variables(batcher.batch_input, map_state, map_input, ctx))
+    batches = iter_batches(
+        items,
+        max_items=batcher.max_items_per_batch,
+        max_bytes=batcher.max_input_bytes_per_batch,
+        batch_input=batch_input,
+    )
+    for index, (first, batch) in enumerate(batches):
+        payload = {"Items": batch} if batcher.batch_input is None else {"BatchInput": batch_input, "Items": batch}
+        yield ChildInput(index, first, len(batch), payload)
+
+
+def run_child(
+    interpreter: "Interpreter", map_state: Map, child: ChildInput, *, map_run_name: str, ctx: ExecutionContext
+) -> ChildExecution:
+    """Run one child execution of the Processor. It is an execution of its own: its
+    ``$Context.Execution`` is its name and input, and it "cannot see the parent's ``$Global``"."""
+    name = child_execution_name(map_run_name, child.index)
+    child_ctx = ExecutionContext(name, child.input, clock=ctx.clock, flow_name=ctx.flow_name, deadline=ctx.deadline)
+    try:
+        output = interpreter.run_graph(map_state.processor, child.input, child_ctx)
+    except FlowError as err:
+        return ChildExecution(
+            name, child.index, FAILED, child.input, None, err.code, err.detail,
+            child_ctx.started, ctx.clock.now(), child.first_item, child.item_count,
+        )
+    return ChildExecution(
+        name, child.index, SUCCEEDED, child.input, output, None, None,
+        child_ctx.started, ctx.clock.now(), child.first_item, child.item_count,
+    )
+
+
+def tolerance_exceeded(map_state: Map, failed: int, total: int) -> bool:
+    """"With no tolerance set, one failed child fails the Map. With ``ToleratedFailureCount`` N, the
+    Map fails only when failures > N. With ``ToleratedFailurePercentage`` P, the Map fails only when
+    failures / items × 100 > P." With both set, exceeding either fails the Map."""
+    if failed <= 0:
+        return False
+    count, percentage = map_state.tolerated_failure_count, map_state.tolerated_failure_percentage
+    if count is None and percentage is None:
+        return True
+    if count is not None and failed > count:
+        return True
+    if percentage is not None and total > 0 and failed * 100 > percentage * total:
+        return True
+    return False
+
+
+def failed_slot(child: ChildExecution) -> dict[str, Any]:
+    """A failed child's place in ``{"Items": [...]}`` when the Map tolerates it (docs/semantics.md)."""
+    return {"ErrorCode": child.error_code, "Detail": child.error_detail}
+
+
+class _Tally:
+    """Counts items (a failed batch counts all its items) while children stream past."""
+
+    __slots__ = ("total", "failed", "children", "failed_children")
+
+    def __init__(self) -> None:
+        self.total = self.failed = self.children = self.failed_children = 0
+
+    def watch(self, children: Iterable[ChildExecution]) -> Iterator[ChildExecution]:
+        for child in children:
+            self.children += 1
+            self.total += child.item_count
+            if child.status != SUCCEEDED:
+                self.failed += child.item_count
+                self.failed_children += 1
+            yield child
+
+    def check(self, map_state: Map) -> None:
+        if tolerance_exceeded(map_state, self.failed, self.total):
+            raise FlowError(
+                ErrorCodes.TOLERANCE_EXCEEDED,
+                f"{self.failed} of {self.total} items failed ({self.failed_children} of {self.children} "
+                f"child executions), more than tolerated",
+                state=map_state.name,
+            )
+
+
+def map_result(
+    interpreter: "Interpreter",
+    map_state: Map,
+    children: Iterable[ChildExecution],
+    *,
+    map_run_name: str,
+    map_input: Any,
+    ctx: ExecutionContext,
+) -> Any:
+    """Turn the children into the Map's ``$Output``, or raise ``FnF.ExceedToleratedFailureThreshold``.
+
+    Without ResultWriter: ``{"Items": [outputs in child order]}``. With it: the records and the
+    manifest are written (also when the tolerance is exceeded) and the output is
+    ``{"MapRunName", "ResultWriterDetails": {"Bucket", "Key"}}``. Children may come in any order.
+    """
+    tally = _Tally()
+    writer = map_state.result_writer
+    if writer is None:
+        slots: dict[int, Any] = {}
+        for child in tally.watch(children):
+            slots[child.index] = child.output if child.status == SUCCEEDED else failed_slot(child)
+        tally.check(map_state)
+        return {"Items": [slots[i] for i in range(len(slots))]}
+    from ..storage.urls import join_key
+    from ..storage.writers.cloudflow import result_prefix, write_results
+
+    params = evaluate(writer.parameters, _map_variables(writer.parameters, map_state, map_input, ctx))
+    if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
+        raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, "ResultWriter Parameters need a Bucket", state=map_state.name)
+    bucket, prefix = params["Bucket"], params.get("Prefix") or ""
+    store = _store(interpreter, ErrorCodes.RESULT_WRITER_FAILED)
+    write_results(
+        store,
+        bucket=bucket,
+        prefix=prefix,
+        map_run_name=map_run_name,
+        flow_name=ctx.flow_name,
+        children=in_index_order(tally.watch(children)),
+    )
+    tally.check(map_state)
+    key = join_key(result_prefix(prefix, map_run_name), "manifest.json")
+    return {"MapRunName": map_run_name, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
+
+
+def in_index_order(children: Iterable[ChildExecution], start: int = 0) -> Iterator[ChildExecution]:
+    """Re-order children arriving in completion order (a small heap holds the early ones)."""
+    pending: list[tuple[int, ChildExecution]] = []
+    expected = start
+    for child in children:
+        if child.index == expected and not pending:
+            expected += 1
+            yield child
+            continue
+        heapq.heappush(pending, (child.index, child))
+        while pending and pending[0][0] == expected:
+            expected += 1
+            yield heapq.heappop(pending)[1]
+    while pending:
+        yield heapq.heappop(pending)[1]
+
+
+def run_distributed(interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext, retry_count: int = 0) -> Any:
+    """Run a distributed Map in-process: one MapRun (a fresh 32-hex name), children bounded by
+    MaxConcurrency (default 100), then ``map_result``."""
+    map_run_name = new_map_run_name()
+    limit = effective_limit(map_state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY)
+    inputs = iter_child_inputs(interpreter, map_state, map_input, ctx)
+
+    def run(child: ChildInput) -> ChildExecution:
+        return run_child(interpreter, map_state, child, map_run_name=map_run_name, ctx=ctx)
+
+    children = run_bounded(run, inputs, limit=limit, threaded=interpreter.may_block(map_state.processor))
+    return map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input, ctx=ctx)
+
+
+__all__ = [
+    "ChildInput",
+    "iter_items",
+    "iter_child_inputs",
+    "run_child",
+    "tolerance_exceeded",
+    "map_result",
+    "in_index_order",
+    "run_distributed",
+]

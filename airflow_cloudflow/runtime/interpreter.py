@@ -1,0 +1,219 @@
+"""The interpreter: walks a ``StateMachine`` scope by scope (cloudflow-language §0, §2.2, §3).
+
+Within a state: "``$Input`` = ``InputConstructor($Context, $Global)`` if an InputConstructor is
+present. It replaces the state's input entirely"; the state does its work (``$Output``); "The
+state output = ``OutputConstructor($Input, $Output, $Context, $Global)`` if present";
+"``GlobalConstructor`` runs at the end of the state. Inside it, ``$Output`` is the raw task
+output"; "``$Global`` seen in that state's OutputConstructor is the value before". Then Retry and
+Catch: "``Retry`` is evaluated first. ``Catch`` is evaluated only after all retries are exhausted".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import ErrorCodes, ErrorInfo, FlowError
+from ..integrations.registry import IntegrationRegistry, default_registry
+from ..model import CatchRule, State, StateGraph, StateMachine
+from .clock import Clock, SystemClock
+from .concurrency import graph_may_block
+from .context import ExecutionContext, new_execution_name
+from .errors import RetryBudget, first_match
+from .evaluation import evaluate, reads_context
+from .states import HANDLERS
+
+_NO_OUTPUT = object()
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One state's outcome: its output and the next state in its scope (None ends the scope)."""
+
+    output: Any
+    next: str | None
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """A finished execution. ``failed_state`` is the top-level state whose failure ended it;
+    ``visited`` the top-level states entered, in order (a failed state counts as entered)."""
+
+    status: str
+    output: Any = None
+    error: ErrorInfo | None = None
+    failed_state: str | None = None
+    visited: tuple[str, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "Succeeded"
+
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's ``--json`` object: ``{"status", "output", "error"}``."""
+        return {
+            "status": self.status,
+            "output": self.output,
+            "error": self.error.as_dict() if self.error else None,
+        }
+
+
+class Interpreter:
+    """Runs one machine. ``integrations`` answers Task calls, ``stores`` (a ``StoreResolver``)
+    serves ItemReader/ResultWriter, ``clock`` every wait."""
+
+    def __init__(
+        self,
+        machine: StateMachine,
+        *,
+        integrations: IntegrationRegistry | None = None,
+        stores: Any = None,
+        clock: Clock | None = None,
+    ):
+        self.machine = machine
+        self.integrations = integrations if integrations is not None else default_registry()
+        self.stores = stores
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._blocking: dict[int, bool] = {}
+
+    # ------------------------------------------------------------------ executions
+
+    @property
+    def store_scheme(self) -> str:
+        """CloudFlow sources are ``oss``; ASL ones ``s3``."""
+        return "s3" if self.machine.dialect == "asl" else "oss"
+
+    def new_context(self, input: Any, execution_name: str | None = None) -> ExecutionContext:
+        """The context of a new top-level execution (``$Context.Execution``, ``$Global`` = {})."""
+        return ExecutionContext(
+            execution_name or new_execution_name(),
+            input,
+            clock=self.clock,
+            flow_name=self.machine.name,
+            timeout_seconds=self.machine.timeout_seconds,
+        )
+
+    def execute(self, input: Any, *, execution_name: str | None = None) -> ExecutionResult:
+        """Run the whole machine on ``input``. "Execution output … is the output of the last
+        top-level state that ended the flow"."""
+        ctx = self.new_context(input, execution_name)
+        graph = self.machine.graph
+        visited: list[str] = []
+        state = graph[graph.start_at]
+        value = input
+        try:
+            while True:
+                visited.append(state.name)
+                step = self.run_state(state, value, ctx)
+                value = step.output
+                if step.next is None:
+                    return ExecutionResult("Succeeded", value, None, None, tuple(visited))
+                state = graph[step.next]
+        except FlowError as err:
+            return ExecutionResult("Failed", None, ErrorInfo(err.code, err.detail), state.name, tuple(visited))
+
+    def run_graph(self, graph: StateGraph, input: Any, ctx: ExecutionContext) -> Any:
+        """Run one scope from ``StartAt`` until a state ends it; return that state's output.
+        "``End: true`` ends the current scope"."""
+        state = graph[graph.start_at]
+        value = input
+        while True:
+            step = self.run_state(state, value, ctx)
+            if step.next is None:
+                return step.output
+            value = step.output
+            state = graph[step.next]
+
+    def may_block(self, graph: StateGraph) -> bool:
+        """Whether a scope may wait (a Wait, or a Task whose integration may block), memoised:
+        decides a thread pool vs a plain loop."""
+        key = id(graph)
+        found = self._blocking.get(key)
+        if found is None:
+            found = self._blocking[key] = graph_may_block(graph, getattr(self.integrations, "may_block", None))
+        return found
+
+    # ------------------------------------------------------------------ one state
+
+    def run_state(self, state: State, input: Any, ctx: ExecutionContext) -> StepResult:
+        """Run one state with its Retry/Catch. Raises ``FlowError`` (with ``state`` set) when
+        the failure is not caught."""
+        budget: RetryBudget | None = None
+        retry_count = 0
+        value = input
+        while True:
+            try:
+                if ctx.deadline is not None:
+                    ctx.check_deadline()
+                value = input
+                if state.input_constructor is not None:
+                    value = self._construct_input(state, input, ctx, retry_count)
+                raw, next_name = HANDLERS[type(state)](self, state, value, ctx, retry_count)
+                return StepResult(self._finish(state, value, raw, ctx, retry_count), next_name)
+            except FlowError as err:
+                if err.state is None:
+                    err.state = state.name
+                if err.code == ErrorCodes.TIMEOUT:
+                    raise  # the execution is over: neither retried nor caught
+                retry = getattr(state, "retry", ())
+                if retry:
+                    budget = budget or RetryBudget(retry)
+                    delay = budget.next_delay(err.code)
+                    if delay is not None:
+                        self._sleep_within_deadline(delay, ctx, state)
+                        retry_count = budget.total
+                        continue
+                catch = getattr(state, "catch", ())
+                found = first_match(catch, err.code) if catch else None
+                if found is None:
+                    raise
+                rule = found[1]
+                return StepResult(self._catch_output(rule, state, value, err, ctx, retry_count), rule.next)
+
+    def _construct_input(self, state: State, raw: Any, ctx: ExecutionContext, retry_count: int) -> Any:
+        """``$Input`` inside an InputConstructor is the raw input the state received."""
+        template = state.input_constructor
+        variables = {"Input": raw, "Global": ctx.globals}
+        if reads_context(template):
+            variables["Context"] = ctx.current(state.name, raw, retry_count)
+        return evaluate(template, variables)
+
+    def _finish(self, state: State, value: Any, raw: Any, ctx: ExecutionContext, retry_count: int) -> Any:
+        """Apply OutputConstructor then GlobalConstructor (the latter sees the raw ``$Output``)."""
+        oc, gc = state.output_constructor, state.global_constructor
+        if oc is None and gc is None:
+            return raw
+        output = raw
+        globals_before = ctx.globals
+        if oc is not None:
+            variables = {"Input": value, "Output": raw, "Global": globals_before}
+            if reads_context(oc):
+                variables["Context"] = ctx.current(state.name, value, retry_count, Output=raw)
+            output = evaluate(oc, variables)
+        if gc is not None:
+            variables = {"Input": value, "Output": raw, "Global": globals_before}
+            if reads_context(gc):
+                variables["Context"] = ctx.current(state.name, value, retry_count, Output=raw)
+            ctx.merge_globals(evaluate(gc, variables))
+        return output
+
+    def _catch_output(
+        self, rule: CatchRule, state: State, value: Any, err: FlowError, ctx: ExecutionContext, retry_count: int
+    ) -> Any:
+        """"the catcher's ``OutputConstructor`` builds the input of the Catch's ``Next`` state …
+        ``$Context.Current.Error.Code`` / ``.Detail`` are available there". Without one, the
+        ``Next`` state receives ``{"Code", "Detail"}`` (docs/semantics.md)."""
+        error = err.as_dict()
+        if rule.output_constructor is None:
+            return error
+        variables = {"Input": value, "Global": ctx.globals}
+        if reads_context(rule.output_constructor):
+            variables["Context"] = ctx.current(state.name, value, retry_count, Error=error)
+        return evaluate(rule.output_constructor, variables)
+
+    def _sleep_within_deadline(self, delay: float, ctx: ExecutionContext, state: State) -> None:
+        left = ctx.seconds_left()
+        if left is not None and delay > left:
+            ctx.clock.sleep(max(left, 0.0))
+            raise FlowError(ErrorCodes.TIMEOUT, "the execution exceeded its Timeout", state=state.name)
+        ctx.clock.sleep(delay)

@@ -1,0 +1,201 @@
+"""One small handler per state type: ``handler(interpreter, state, input, ctx, retry_count)``
+returns ``(raw_output, next)`` where ``raw_output`` is ``$Output`` and ``next`` the state to go to
+(None ends the scope). Constructors, Retry and Catch are applied around it by the interpreter.
+"""
+
+from __future__ import annotations
+
+import threading
+from numbers import Real
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..exceptions import ErrorCodes, FlowError
+from ..integrations.registry import TaskCall
+from ..model import Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
+from .concurrency import effective_limit, run_bounded
+from .context import ExecutionContext
+from .evaluation import evaluate, reads_context
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .interpreter import Interpreter
+
+INLINE_MAX_CONCURRENCY = 40
+"""Inline Map: "Inline maximum and default is **40**"."""
+
+FAIL_DEFAULT_CODE = "FnF.Fail"
+"""The error code of a Fail state written without ``Code`` (docs/semantics.md)."""
+
+Handler = Callable[["Interpreter", Any, Any, ExecutionContext, int], tuple[Any, "str | None"]]
+
+
+def state_variables(template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> dict:
+    """Variables for a template evaluated during ``state``'s work (``$Input`` = its input)."""
+    variables = {"Input": value, "Global": ctx.globals}
+    if reads_context(template):
+        variables["Context"] = ctx.current(state.name, value, retry_count)
+    return variables
+
+
+def _next(state: State) -> str | None:
+    return None if state.end else state.next
+
+
+def run_pass(interp: "Interpreter", state: Pass, value: Any, ctx: ExecutionContext, retry_count: int):
+    """"Forwards its input to its output without doing any work.\""""
+    return value, _next(state)
+
+
+def run_succeed(interp: "Interpreter", state: Succeed, value: Any, ctx: ExecutionContext, retry_count: int):
+    """"It acts like ``return``. It ends every state in its own scope successfully.\""""
+    return value, None
+
+
+def run_fail(interp: "Interpreter", state: Fail, value: Any, ctx: ExecutionContext, retry_count: int):
+    """"It acts like ``raise``": the scope stops with ``Code``/``Detail``."""
+    raise FlowError(state.code or FAIL_DEFAULT_CODE, state.detail, state=state.name)
+
+
+def run_choice(interp: "Interpreter", state: Choice, value: Any, ctx: ExecutionContext, retry_count: int):
+    """"Branch conditions are evaluated in order. The first one that evaluates to true wins. If none
+    match, the flow goes to ``Default``." Only the boolean ``true`` selects a branch."""
+    for branch in state.branches:
+        condition = branch.condition
+        if condition.compiled.evaluate(state_variables(condition, state, value, ctx, retry_count)) is True:
+            return value, branch.next
+    if state.default is None:
+        raise FlowError(ErrorCodes.RUNTIME, "no Choice branch matched and there is no Default", state=state.name)
+    return value, state.default
+
+
+def _seconds(template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int, what: str) -> float:
+    raw = evaluate(template, state_variables(template, state, value, ctx, retry_count))
+    if isinstance(raw, str):
+        try:
+            raw = float(raw.strip())
+        except ValueError:
+            raise FlowError(ErrorCodes.RUNTIME, f"{what} must be a number of seconds, got {raw!r}", state=state.name) from None
+    if isinstance(raw, bool) or not isinstance(raw, Real) or raw < 0:
+        raise FlowError(ErrorCodes.RUNTIME, f"{what} must be a non-negative number, got {raw!r}", state=state.name)
+    return float(raw)
+
+
+def run_wait(interp: "Interpreter", state: Wait, value: Any, ctx: ExecutionContext, retry_count: int):
+    """Waits ``Seconds`` (or ``Seconds.$``) through the clock; "Output = input, as for Pass"."""
+    seconds = _seconds(state.seconds, state, value, ctx, retry_count, "Wait Seconds")
+    left = ctx.seconds_left()
+    if left is not None and seconds > left:
+        ctx.clock.sleep(max(left, 0.0))
+        raise FlowError(ErrorCodes.TIMEOUT, "the execution exceeded its Timeout", state=state.name)
+    ctx.clock.sleep(seconds)
+    return value, _next(state)
+
+
+def run_task(interp: "Interpreter", state: Task, value: Any, ctx: ExecutionContext, retry_count: int):
+    """"Parameters are evaluated against ``$Input``/``$Context``/``$Global``, and the call is made";
+    ``$Output`` = the raw result. "``0`` means never time out"; a Task past its ``Timeout`` fails
+    with ``FnF.TaskTimeout``."""
+    params = None
+    if state.parameters is not None:
+        params = evaluate(state.parameters, state_variables(state.parameters, state, value, ctx, retry_count))
+    timeout = 0.0
+    if state.timeout is not None:
+        timeout = _seconds(state.timeout, state, value, ctx, retry_count, "Task Timeout")
+    call = TaskCall(state.action, params, state.task_mode, state.name, ctx.name)
+    left = ctx.seconds_left()
+    code = ErrorCodes.TASK_TIMEOUT
+    if left is not None and (timeout == 0 or left < timeout):
+        timeout, code = max(left, 0.0), ErrorCodes.TIMEOUT
+    if timeout > 0:
+        return _invoke_with_timeout(interp, call, ctx, timeout, code), _next(state)
+    return _invoke(interp, call), _next(state)
+
+
+def _invoke(interp: "Interpreter", call: TaskCall) -> Any:
+    try:
+        return interp.integrations.invoke(call)
+    except FlowError:
+        raise
+    except Exception as exc:  # an integration bug or a client library error: a Task failure
+        raise FlowError(ErrorCodes.TASK_FAILED, f"{type(exc).__name__}: {exc}", state=call.state_name) from exc
+
+
+def _invoke_with_timeout(interp: "Interpreter", call: TaskCall, ctx: ExecutionContext, timeout: float, code: str) -> Any:
+    """Run the call in a daemon worker thread and stop waiting after ``timeout`` seconds."""
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = _invoke(interp, call)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"task-{call.state_name}", daemon=True).start()
+    if not ctx.clock.wait(done, timeout):
+        what = "Task" if code == ErrorCodes.TASK_TIMEOUT else "execution"
+        raise FlowError(code, f"the {what} exceeded its Timeout of {timeout:g}s", state=call.state_name)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def run_parallel(interp: "Interpreter", state: Parallel, value: Any, ctx: ExecutionContext, retry_count: int):
+    """"Every branch receives the same input"; "All branches start concurrently"; "The combined
+    output is a map keyed ``Branch<Index>``". An uncaught branch failure fails the Parallel."""
+    branches = state.branches
+
+    def run_branch(index: int) -> tuple[int, Any]:
+        return index, interp.run_graph(branches[index], value, ctx)
+
+    threaded = any(interp.may_block(b) for b in branches)
+    results = dict(run_bounded(run_branch, range(len(branches)), limit=len(branches), threaded=threaded))
+    return {f"Branch{i}": results[i] for i in range(len(branches))}, _next(state)
+
+
+def run_map(interp: "Interpreter", state: Map, value: Any, ctx: ExecutionContext, retry_count: int):
+    """Inline: "Start one sub-flow per element … bounded by MaxConcurrency … the results array under
+    the key ``Items``", in input order. Distributed Maps go to ``fanout``."""
+    if state.distributed:
+        from .fanout import run_distributed
+
+        return run_distributed(interp, state, value, ctx, retry_count), _next(state)
+    items = items_from_path(state, value, ctx, retry_count)
+    processor = state.processor
+
+    def run_item(pair: tuple[int, Any]) -> tuple[int, Any]:
+        return pair[0], interp.run_graph(processor, pair[1], ctx)
+
+    limit = effective_limit(state.max_concurrency, INLINE_MAX_CONCURRENCY)
+    outputs: list[Any] = [None] * len(items)
+    for index, output in run_bounded(run_item, enumerate(items), limit=limit, threaded=interp.may_block(processor)):
+        outputs[index] = output
+    return {"Items": outputs}, _next(state)
+
+
+def items_from_path(state: Map, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> list:
+    """"``ItemsPath`` … Must evaluate to a JSON array. May use ``$Input`` and ``$Context``"."""
+    if state.items_path is None:
+        raise FlowError(ErrorCodes.RUNTIME, "the Map has no ItemsPath", state=state.name)
+    items = state.items_path.compiled.evaluate(state_variables(state.items_path, state, value, ctx, retry_count))
+    if not isinstance(items, list):
+        raise FlowError(
+            ErrorCodes.RUNTIME,
+            f"ItemsPath {state.items_path.source!r} must give an array, got {type(items).__name__}",
+            state=state.name,
+        )
+    return items
+
+
+HANDLERS: dict[type, Handler] = {
+    Pass: run_pass,
+    Succeed: run_succeed,
+    Fail: run_fail,
+    Choice: run_choice,
+    Wait: run_wait,
+    Task: run_task,
+    Parallel: run_parallel,
+    Map: run_map,
+}
+"""State type → handler: an explicit registry."""
