@@ -1,1 +1,121 @@
-"""dialects"""
+"""Definition front-ends: file → ``StateMachine`` plus every ``Issue`` found on the way.
+
+``DIALECTS`` maps a dialect name to its parser; ``dialect_for`` picks one from the file name
+(``*.asl.json`` / ``*.asl.yaml`` are reserved for the ASL dialect, registered when it lands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..diagnostics import ERROR, Issue
+from ..exceptions import DefinitionError
+from ..model import StateMachine
+from .cloudflow import parse_cloudflow
+from .yaml_nodes import YamlDocument
+
+Parser = Callable[[str, "str | None"], "tuple[StateMachine | None, list[Issue], YamlDocument | None]"]
+
+DIALECTS: dict[str, Parser] = {"cloudflow": parse_cloudflow}
+"""Dialect name → ``parse(text, file) -> (machine | None, load issues, document with marks)``."""
+
+SUFFIXES: tuple[tuple[str, str], ...] = (
+    (".asl.json", "asl"),
+    (".asl.yaml", "asl"),
+    (".asl.yml", "asl"),
+    (".flow.yaml", "cloudflow"),
+    (".flow.yml", "cloudflow"),
+    (".yaml", "cloudflow"),
+    (".yml", "cloudflow"),
+)
+"""File-name endings → dialect, most specific first. Anything else is read as CloudFlow."""
+
+LINT_PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json", "*.asl.yaml")
+"""What ``lint`` looks for inside a folder."""
+
+
+def dialect_for(file: str | Path | None) -> str:
+    """The dialect name for ``file`` (CloudFlow when unknown)."""
+    name = str(file or "").lower()
+    for suffix, dialect in SUFFIXES:
+        if name.endswith(suffix):
+            return dialect
+    return "cloudflow"
+
+
+def _parser(file: str | None) -> Parser | None:
+    return DIALECTS.get(dialect_for(file))
+
+
+def lint_text(text: str, file: str | None = None) -> tuple[StateMachine | None, list[Issue]]:
+    """Load and validate ``text``: the model (``None`` when it could not be built) and *all* issues,
+    sorted by line."""
+    from ..validate import validate
+
+    parser = _parser(file)
+    if parser is None:
+        issue = Issue(file, 1, 1, "CF-E117", f"no dialect registered for {dialect_for(file)!r} files yet", ERROR, "")
+        return None, [issue]
+    machine, issues, doc = parser(text, file)
+    if machine is not None:
+        issues = issues + [_refine(i, doc) for i in validate(machine)]
+    issues = _dedupe(issues)
+    issues.sort(key=lambda i: (i.line, i.column, i.code, i.message))
+    return machine, issues
+
+
+def _refine(issue: Issue, doc: YamlDocument | None) -> Issue:
+    """Move a validation issue to the exact line of its pointer when the document knows it."""
+    if doc is None or not issue.pointer or issue.code.startswith("CF-E4"):
+        return issue
+    line, column = doc.mark(issue.pointer)
+    if (line, column) == (issue.line, issue.column):
+        return issue
+    from dataclasses import replace
+
+    return replace(issue, line=line, column=column)
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple] = set()
+    out = []
+    for issue in issues:
+        key = (issue.line, issue.column, issue.code, issue.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
+
+
+def load_definition_text(text: str, file: str | None = None) -> StateMachine:
+    """Build the model from ``text``; raises ``DefinitionError(issues, file)`` on any error."""
+    machine, issues = lint_text(text, file)
+    if machine is None or any(i.severity == ERROR for i in issues):
+        raise DefinitionError(issues, file)
+    return machine
+
+
+def read_text(path: str | Path) -> str:
+    """Read a definition file as UTF-8 (a BOM is tolerated)."""
+    return Path(path).read_text(encoding="utf-8-sig")
+
+
+def load_definition(path: str | Path) -> StateMachine:
+    """Build the model from the file at ``path``; raises ``DefinitionError`` on any error."""
+    return load_definition_text(read_text(path), str(path))
+
+
+def lint_path(path: str | Path) -> list[Issue]:
+    """Every issue in one file (an unreadable file is one ``CF-E105`` issue)."""
+    try:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Issue(str(path), 1, 1, "CF-E105", f"cannot read file: {exc}", ERROR, "")]
+    return lint_text(text, str(path))[1]
+
+
+__all__ = [
+    "DIALECTS", "LINT_PATTERNS", "dialect_for", "lint_path", "lint_text", "load_definition",
+    "load_definition_text",
+]

@@ -1,0 +1,96 @@
+"""The one catalogue of issue codes, the limits they enforce and the known Task actions.
+
+``docs/validation.md`` mirrors ``CODES``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+CODES: dict[str, str] = {
+    # structure / YAML
+    "CF-E100": "YAML syntax error (reported at the parser's position)",
+    "CF-E101": "duplicate key in a mapping",
+    "CF-E102": "document expands to too many nodes (alias bomb)",
+    "CF-E103": "unsupported YAML construct (custom tag, non-scalar key, bad merge key)",
+    "CF-E105": "file cannot be read",
+    "CF-E110": "wrong type (not a mapping / list / string / integer / number / boolean as required)",
+    "CF-E111": "missing required field",
+    "CF-E112": "unknown field (likely a typo; with a 'did you mean' hint)",
+    "CF-E113": "flow Type is not 'StateMachine'",
+    "CF-E114": "unknown state Type",
+    "CF-E115": "unsupported SpecVersion (only 'v1')",
+    "CF-E116": "legacy FnF spec (version/steps) is not supported",
+    "CF-E117": "no dialect registered for this kind of file",
+    "CF-E120": "a field is given twice (literal and '.$' form, or both spellings)",
+    # references / graph
+    "CF-E200": "duplicate state name in a scope",
+    "CF-E201": "StartAt names no state of its scope",
+    "CF-E202": "Next / Default / branch Next / Catch Next names an unknown state",
+    "CF-E203": "Next / Default / branch Next / Catch Next names a state of another scope",
+    "CF-E204": "both Next and End",
+    "CF-E205": "neither Next nor End",
+    "CF-E206": "no terminal state is reachable from StartAt (the scope can never end)",
+    # fields / values
+    "CF-E300": "flow Name does not match [A-Za-z_][A-Za-z0-9_-]{0,127}",
+    "CF-E301": "Choice without Branches",
+    "CF-E302": "Choice without Default",
+    "CF-E303": "distributed-only field on an inline Map (no ProcessorConfig)",
+    "CF-E304": "Map without ItemsPath and without ItemReader",
+    "CF-E305": "unknown ItemReader SourceType",
+    "CF-E306": "SourceParameters / ResultWriter Parameters miss a field the source needs, or has an unknown one",
+    "CF-E307": "ItemBatcher limit is zero or negative",
+    "CF-E308": "ToleratedFailurePercentage outside 0-100 or ToleratedFailureCount negative",
+    "CF-E309": "MaxConcurrency or MaxItems negative",
+    "CF-E310": "Wait Seconds outside 1-300",
+    "CF-E311": "Task Timeout outside 0-604800, or flow Timeout negative",
+    "CF-E312": "Retry value out of range (MaxAttempts < 0, intervals outside 0-86400, BackoffRate <= 0)",
+    "CF-E313": "Parallel without branches or with more than 50",
+    "CF-E314": "ProcessorConfig ExecutionMode is not Express or Standard",
+    "CF-E315": "TaskMode is not RequestComplete, WaitForSystemCallback or WaitForCustomCallback",
+    "CF-E316": "Task Action is not '<Service>:<APIOperation>'",
+    "CF-E317": "Retry/Catch Errors is empty",
+    # expressions
+    "CF-E401": "expression syntax error (reported at the column inside the value)",
+    "CF-E402": "a '.$' value is not an expression string",
+    "CF-E403": "$Item used outside a distributed Map's ItemConstructor",
+    "CF-E404": "$Output used outside an OutputConstructor / GlobalConstructor",
+    # warnings
+    "CF-W001": "state is unreachable from StartAt",
+    "CF-W002": "Task Action has no integration yet",
+    "CF-W003": "'MaxConcuccency' (the docs' misspelling) accepted as MaxConcurrency",
+    "CF-W004": "GlobalConstructor inside a Map processor (iterations overwrite each other)",
+    "CF-W005": "value above the documented default quota (MaxConcurrency, MaxItems)",
+}
+
+FLOW_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
+""""[A-Za-z0-9_-], first character a letter or _, 1-128 characters" (flows and executions)."""
+
+KNOWN_ACTIONS: frozenset[str] = frozenset({
+    "FC:InvokeFunction", "HTTP:Request", "FNF:StartExecution", "MNS:SendMessage", "EventBridge:PutEvents",
+})
+KNOWN_ACTION_SERVICES: frozenset[str] = frozenset({"OSS"})
+"""Any ``OSS:*`` action is known (the OSS integration covers its operations)."""
+
+TASK_MODES = ("RequestComplete", "WaitForSystemCallback", "WaitForCustomCallback")
+EXECUTION_MODES = ("Express", "Standard")
+
+MAX_PARALLEL_BRANCHES = 50
+WAIT_SECONDS = (1, 300)  # Standard; Express allows 1-20
+TASK_TIMEOUT = (0, 604800)
+MAX_RETRY_INTERVAL = 86400
+INLINE_MAX_CONCURRENCY = 40
+DISTRIBUTED_MAX_CONCURRENCY = 300  # the seed's quota table (the language notes say 100)
+MAX_ITEMS_QUOTA = 10000
+
+SOURCE_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # SourceType: (required keys, optional keys)
+    "OSS_CSV": (("Bucket", "ObjectName"), ()),
+    "OSS_JSON_LIST": (("Bucket", "ObjectName"), ()),
+    "OSS_INVENTORY_FILES": (("Bucket", "ObjectName"), ()),
+    "OSS_OBJECTS": (("Bucket",), ("Prefix",)),
+}
+RESULT_WRITER_PARAMETERS = (("Bucket",), ("Prefix",))
+
+
+def is_known_action(action: str) -> bool:
+    """True when an integration exists (or is planned) for ``action``."""
+    return action in KNOWN_ACTIONS or action.split(":", 1)[0] in KNOWN_ACTION_SERVICES
