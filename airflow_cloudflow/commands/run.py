@@ -1,0 +1,117 @@
+"""``airflow-cloudflow run DEFINITION --input JSON|@FILE [--mocks FILE] [--store DIR]
+[--engine interpreter|airflow] [--json]``: execute a definition once.
+
+Exit codes: 0 Succeeded, 1 Failed, 2 invalid definition (``path:line:col: CODE message`` lines on
+stderr), bad ``--input``/``--mocks``, or an engine that is not available. With ``--json`` the last
+line of stdout is exactly ``{"status", "output", "error": {"Code", "Detail"} | null}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_SUCCEEDED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line (exit 2)."""
+
+
+def parse_input(text: str) -> Any:
+    """``--input``: a JSON text, or ``@FILE``; "the execution input must be a JSON object"."""
+    source = "--input"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise UsageError(f"cannot read input file {source}: {exc.strerror or exc}") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{source} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def build_integrations(mocks: str | None):
+    from ..integrations.mocks import load_mocks
+    from ..integrations.registry import default_registry
+
+    if not mocks:
+        return default_registry()
+    try:
+        return load_mocks(mocks)
+    except OSError as exc:
+        raise UsageError(f"cannot read mocks file {mocks}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise UsageError(f"invalid mocks file {mocks}: {exc}") from None
+
+
+def build_stores(store: str | None):
+    from ..exceptions import StoreError
+    from ..storage.resolver import StoreResolver
+
+    if store:
+        if not Path(store).is_dir():
+            raise UsageError(f"--store {store}: not a directory")
+        return StoreResolver.local(store)
+    try:
+        return StoreResolver.from_environment()
+    except (StoreError, ValueError) as exc:
+        raise UsageError(f"cannot configure object storage from the environment: {exc}") from None
+
+
+def _airflow_engine(args: argparse.Namespace) -> int:
+    """Hook for the Airflow engine: ``airflow_cloudflow.commands.run_airflow.main(args)``."""
+    try:
+        module = importlib.import_module("airflow_cloudflow.commands.run_airflow")
+    except ModuleNotFoundError as exc:
+        if exc.name != "airflow_cloudflow.commands.run_airflow":
+            raise
+        print("airflow-cloudflow run: --engine airflow is not available yet; use --engine interpreter",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return int(module.main(args) or 0)
+
+
+def main(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "interpreter") == "airflow":
+        return _airflow_engine(args)
+    from ..dialects import load_definition
+    from ..exceptions import DefinitionError
+    from ..runtime.interpreter import Interpreter
+
+    try:
+        machine = load_definition(args.definition)
+    except DefinitionError as exc:
+        for issue in exc.issues:
+            print(str(issue), file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"{args.definition}:1:1: CF-E105 cannot read file: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        execution_input = parse_input(args.input)
+        integrations = build_integrations(args.mocks)
+        stores = build_stores(args.store)
+    except UsageError as exc:
+        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    result = Interpreter(machine, integrations=integrations, stores=stores).execute(execution_input)
+    if args.json:
+        sys.stdout.write(json.dumps(result.as_json()) + "\n")
+    elif result.succeeded:
+        print(json.dumps(result.output, indent=2, ensure_ascii=False))
+    else:
+        error = result.error
+        print(f"Failed in state {result.failed_state!r}: {error.code}", file=sys.stdout)
+        if error.detail:
+            print(f"  {error.detail}")
+    return EXIT_SUCCEEDED if result.succeeded else EXIT_FAILED
