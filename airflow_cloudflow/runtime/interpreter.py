@@ -10,6 +10,7 @@ Catch: "``Retry`` is evaluated first. ``Catch`` is evaluated only after all retr
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,7 @@ class Interpreter:
         self.stores = stores
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._blocking: dict[int, bool] = {}
+        self.distributed_runner = None  # None: fanout.run_distributed (the Airflow engine plugs in its own)
 
     # ------------------------------------------------------------------ executions
 
@@ -132,6 +134,29 @@ class Interpreter:
         if found is None:
             found = self._blocking[key] = graph_may_block(graph, getattr(self.integrations, "may_block", None))
         return found
+
+    # ------------------------------------------------------------------ pieces for the Airflow engine
+
+    def using(self, **overrides: Any) -> "Interpreter":
+        """A shallow copy with some attributes replaced (e.g. ``distributed_runner``)."""
+        clone = copy.copy(self)
+        for name, value in overrides.items():
+            setattr(clone, name, value)
+        return clone
+
+    def construct_input(self, state: State, raw: Any, ctx: ExecutionContext) -> Any:
+        """A state's ``$Input``: its InputConstructor applied to the raw input, or the raw input."""
+        return raw if state.input_constructor is None else self._construct_input(state, raw, ctx, 0)
+
+    def finish_state(self, state: State, value: Any, raw_output: Any, ctx: ExecutionContext) -> Any:
+        """OutputConstructor and GlobalConstructor of a state whose work was done elsewhere."""
+        return self._finish(state, value, raw_output, ctx, 0)
+
+    def wait_seconds(self, state: State, value: Any, ctx: ExecutionContext) -> float:
+        """A Wait state's ``Seconds`` (or ``Seconds.$``) for the input ``value``."""
+        from .states import _seconds
+
+        return _seconds(state.seconds, state, value, ctx, 0, "Wait Seconds")
 
     # ------------------------------------------------------------------ one state
 

@@ -160,7 +160,8 @@ def run_map(interp: "Interpreter", state: Map, value: Any, ctx: ExecutionContext
     if state.distributed:
         from .fanout import run_distributed
 
-        return run_distributed(interp, state, value, ctx, retry_count), _next(state)
+        runner = interp.distributed_runner or run_distributed
+        return runner(interp, state, value, ctx, retry_count), _next(state)
     items = items_from_path(state, value, ctx, retry_count)
     processor = state.processor
 
