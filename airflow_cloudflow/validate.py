@@ -54,7 +54,7 @@ def _check_scope(graph: StateGraph, file: str | None, owner: dict[str, int], iss
                                    f"duplicate state name {state.name!r} in this scope"))
         seen.add(state.name)
     names = set(graph.names)
-    if graph.start_at and graph.start_at not in names:
+    if graph.start_at and graph.states and graph.start_at not in names:
         issues.append(issue_at(file, graph.location, "/StartAt", "CF-E201",
                                f"StartAt {graph.start_at!r} names no state of this scope"
                                + _elsewhere(graph.start_at, owner)))
@@ -123,7 +123,12 @@ def _check_reachability(graph: StateGraph, file: str | None, issues: list[Issue]
             issues.append(Issue(file, state.location.line, state.location.column, "CF-W001",
                                 f"state {state.name!r} is unreachable from StartAt {graph.start_at!r}",
                                 WARNING, state.location.pointer))
-    if not any(graph[name].is_terminal for name in reached):
+    broken = any(
+        (not graph[n].is_terminal and not graph[n].successors)
+        or any(graph.get(t) is None for t in graph[n].successors)
+        for n in reached
+    )  # a dangling transition is reported on its own; do not add a consequence
+    if not broken and not any(graph[name].is_terminal for name in reached):
         issues.append(issue_at(file, graph.location, "/StartAt", "CF-E206",
                                f"no state reachable from StartAt {graph.start_at!r} ends the scope "
                                "(End: true, Succeed or Fail)"))

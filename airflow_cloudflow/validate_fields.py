@@ -80,14 +80,14 @@ class _Checker:
         for rule in getattr(s, "catch", ()):
             self.roots(rule.output_constructor, {"Item", "Output"}, "a Catch OutputConstructor")
             if not rule.errors:
-                self.error("/Errors", "CF-E317", "Catch Errors must list at least one error name", rule.location)
+                self.error("/Errors", "CF-E317", "a Catch rule needs Errors: a non-empty list of error names", rule.location)
         for rule in getattr(s, "retry", ()):
             self.retry(rule)
 
     def retry(self, rule) -> None:
         loc = rule.location
         if not rule.errors:
-            self.error("/Errors", "CF-E317", "Retry Errors must list at least one error name", loc)
+            self.error("/Errors", "CF-E317", "a Retry rule needs Errors: a non-empty list of error names", loc)
         if rule.max_attempts < 0:
             self.error("/MaxAttempts", "CF-E312", f"MaxAttempts must be >= 0, got {rule.max_attempts}", loc)
         if not 0 <= rule.interval_seconds <= cat.MAX_RETRY_INTERVAL:

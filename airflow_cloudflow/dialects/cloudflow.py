@@ -146,7 +146,8 @@ class CloudFlowBuilder:
             end = r.boolean(raw, "End", pointer)
             if kind not in ("Succeed", "Fail"):
                 common["next"] = r.string(raw, "Next", pointer)
-                common["end"] = bool(end)
+                # a malformed End (already reported) counts as written, so CF-E205 does not cascade
+                common["end"] = bool(end) if end is not None else ("End" in raw and "Next" not in raw)
         return getattr(self, f"_{kind.lower()}")(raw, pointer, what, common)
 
     def _pass(self, raw, pointer, what, common) -> State:
@@ -321,7 +322,7 @@ class CloudFlowBuilder:
         rules = []
         for item, rp in self._rules(raw, pointer, "Retry"):
             r.check_keys(item, RETRY_KEYS, rp, "a Retry rule")
-            errors = r.string_list(item, "Errors", rp, required=True, what="a Retry rule")
+            errors = r.string_list(item, "Errors", rp)  # missing or empty: CF-E317 in validate
             attempts = r.integer(item, "MaxAttempts", rp, required=True, what="a Retry rule")
             interval = r.number(item, "IntervalSeconds", rp, required=True, what="a Retry rule")
             rate = r.number(item, "BackoffRate", rp)
@@ -338,7 +339,7 @@ class CloudFlowBuilder:
         rules = []
         for item, rp in self._rules(raw, pointer, "Catch"):
             r.check_keys(item, CATCH_KEYS, rp, "a Catch rule")
-            errors = r.string_list(item, "Errors", rp, required=True, what="a Catch rule")
+            errors = r.string_list(item, "Errors", rp)  # missing or empty: CF-E317 in validate
             target = r.string(item, "Next", rp, required=True, what="a Catch rule")
             constructor = r.constructor(item, "OutputConstructor", rp)
             if target is None:
