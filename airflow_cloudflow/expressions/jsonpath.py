@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from ..exceptions import ExpressionSyntaxError, FlowError
-from .jsonpath_filter import Predicate, parse_predicate
+from .jsonpath_filter import MAX_DEPTH, Predicate, parse_predicate
 
 RUNTIME = "States.Runtime"
 MAX_PATH_LENGTH = 10_000
@@ -285,22 +285,25 @@ def compile_reference_path(source: str) -> JsonPath:
     return path
 
 
-def parse_path(text: str, start: int) -> tuple[JsonPath, int]:
+def parse_path(text: str, start: int, depth: int = 0) -> tuple[JsonPath, int]:
     """Parse a path beginning at ``text[start]``; return it and the offset just after it.
 
     Stops at the first character that cannot continue a path (``,``, ``)``, a blank …), so the
     intrinsic-call parser can use it for arguments."""
     if len(text) - start > MAX_PATH_LENGTH:
         raise ExpressionSyntaxError("path too long", text, start)
-    parser = _PathParser(text, start)
+    if depth > MAX_DEPTH:
+        raise ExpressionSyntaxError("filters nested too deeply", text, start)
+    parser = _PathParser(text, start, depth)
     return parser.parse(), parser.pos
 
 
 class _PathParser:
-    def __init__(self, text: str, pos: int):
+    def __init__(self, text: str, pos: int, depth: int):
         self.text = text
         self.start = pos
         self.pos = pos
+        self.depth = depth
 
     def error(self, message: str, pos: int | None = None) -> ExpressionSyntaxError:
         return ExpressionSyntaxError(message, self.text, self.pos if pos is None else pos)
@@ -462,14 +465,23 @@ class _PathParser:
         if self.peek() != "(":
             raise self.error("expected '(' after '?'")
         begin = self.pos + 1
-        predicate, end = parse_predicate(self.text, begin, parse_path)
+        predicate, end = parse_predicate(self.text, begin, parse_path, self.depth + 1)
         if end >= len(self.text) or self.text[end] != ")":
             raise self.error("expected ')' closing the filter", end)
         self.pos = end + 1
         return Filter(predicate, self.text[begin:end].strip())
 
 
-from .asl_io import apply_input_path, apply_output_path, apply_result_path  # noqa: E402
+_IO_HELPERS = ("apply_input_path", "apply_output_path", "apply_result_path")
+
+
+def __getattr__(name: str) -> Any:
+    """The I/O helpers live in ``asl_io`` (which imports this module); re-export them lazily."""
+    if name in _IO_HELPERS:
+        from . import asl_io
+
+        return getattr(asl_io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "JsonPath",

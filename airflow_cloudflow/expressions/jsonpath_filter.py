@@ -107,13 +107,16 @@ def _orderable(a: Any, b: Any) -> bool:
     return (_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str))
 
 
-PathParser = Callable[[str, int], "tuple[Any, int]"]
+PathParser = Callable[[str, int, int], "tuple[Any, int]"]
 
 
-def parse_predicate(text: str, start: int, parse_path: PathParser) -> tuple[Predicate, int]:
-    """Parse a predicate from ``text[start]``; return it and the offset of the closing ``)``."""
+def parse_predicate(
+    text: str, start: int, parse_path: PathParser, depth: int = 0
+) -> tuple[Predicate, int]:
+    """Parse a predicate from ``text[start]``; return it and the offset of the closing ``)``.
+    ``depth`` is the nesting already used by enclosing paths/filters (one shared budget)."""
     parser = _Parser(text, start, parse_path)
-    node = parser.expression(0)
+    node = parser.expression(depth)
     parser.blanks()
     return Predicate(node), parser.pos
 
@@ -153,7 +156,9 @@ class _Parser:
         return operands[0] if len(operands) == 1 else Logical("&&", tuple(operands))
 
     def unary(self, depth: int) -> Node:
-        if self.take("!") :
+        if depth > MAX_DEPTH:
+            raise self.error("filter nested too deeply")
+        if self.take("!"):
             if self.text.startswith("=", self.pos):
                 raise self.error("unexpected '!='")
             return Not(self.unary(depth + 1))
@@ -162,19 +167,19 @@ class _Parser:
             if not self.take(")"):
                 raise self.error("expected ')'")
             return node
-        left = self.operand()
+        left = self.operand(depth)
         self.blanks()
         for op in _OPERATORS:
             if self.text.startswith(op, self.pos):
                 self.pos += len(op)
-                return Compare(left, op, self.operand())
+                return Compare(left, op, self.operand(depth))
         return Compare(left, None)
 
-    def operand(self) -> Value:
+    def operand(self, depth: int) -> Value:
         self.blanks()
         ch = self.text[self.pos] if self.pos < len(self.text) else ""
         if ch in ("@", "$"):
-            path, self.pos = self.parse_path(self.text, self.pos)
+            path, self.pos = self.parse_path(self.text, self.pos, depth + 1)
             return Value(path=path)
         if ch in ("'", '"'):
             return Value(literal=self._string(ch))
