@@ -20,10 +20,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ..exceptions import ExpressionSyntaxError, FlowError
-from .jsonpath_filter import MAX_DEPTH, Predicate, parse_predicate
+from .jsonpath_filter import MAX_DEPTH, parse_predicate
+from .jsonpath_segments import (
+    DeepScan,
+    Filter,
+    Indexes,
+    Names,
+    Segment,
+    Slice,
+    Wildcard,
+    is_definite,
+    jayway,
+)
 
 RUNTIME = "States.Runtime"
 MAX_PATH_LENGTH = 10_000
@@ -48,84 +59,6 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-# --------------------------------------------------------------------------- segments
-
-
-@dataclass(frozen=True)
-class Names:
-    """``.a`` / ``['a']`` (one name, definite) or ``['a','b']`` (a union)."""
-
-    names: tuple[str, ...]
-
-    def render(self) -> str:
-        return "[" + ",".join("'" + n + "'" for n in self.names) + "]"
-
-
-@dataclass(frozen=True)
-class Indexes:
-    """``[0]`` / ``[-1]`` (definite) or ``[0,2]`` (a union)."""
-
-    indexes: tuple[int, ...]
-
-    def render(self) -> str:
-        return "[" + ",".join(str(i) for i in self.indexes) + "]"
-
-
-@dataclass(frozen=True)
-class Slice:
-    """``[start:end]`` / ``[start:end:step]``, Python semantics."""
-
-    start: int | None
-    end: int | None
-    step: int | None
-
-    def render(self) -> str:
-        parts = ["" if v is None else str(v) for v in (self.start, self.end)]
-        if self.step is not None:
-            parts.append(str(self.step))
-        return "[" + ":".join(parts) + "]"
-
-
-@dataclass(frozen=True)
-class Wildcard:
-    """``.*`` / ``[*]``: every member value or element."""
-
-    def render(self) -> str:
-        return "[*]"
-
-
-@dataclass(frozen=True)
-class DeepScan:
-    """``..name`` / ``..*``: the node and all its descendants, then ``name`` (or all)."""
-
-    name: str | None
-
-    def render(self) -> str:
-        return "..[*]" if self.name is None else "..['" + self.name + "']"
-
-
-@dataclass(frozen=True)
-class Filter:
-    """``[?(<predicate>)]``: the elements (or member values) for which the predicate holds."""
-
-    predicate: Predicate
-    text: str
-
-    def render(self) -> str:
-        return "[?(" + self.text + ")]"
-
-
-Segment = Union[Names, Indexes, Slice, Wildcard, DeepScan, Filter]
-
-
-def _definite(segment: Segment) -> bool:
-    if isinstance(segment, Names):
-        return len(segment.names) == 1
-    if isinstance(segment, Indexes):
-        return len(segment.indexes) == 1
-    return False
-
-
 # --------------------------------------------------------------------------- compiled path
 
 
@@ -142,7 +75,7 @@ class JsonPath:
     @property
     def definite(self) -> bool:
         """True when the path can name at most one node (its result is not a list)."""
-        return all(_definite(s) for s in self.segments)
+        return all(is_definite(s) for s in self.segments)
 
     @property
     def is_reference(self) -> bool:
@@ -177,10 +110,6 @@ class JsonPath:
         return nodes
 
 
-def _jayway(segments: tuple[Segment, ...]) -> str:
-    return "$" + "".join(s.render() for s in segments)
-
-
 def _walk_definite(segments: tuple[Segment, ...], value: Any, variables: dict[str, Any]) -> Any:
     last = len(segments) - 1
     for i, segment in enumerate(segments):
@@ -190,12 +119,12 @@ def _walk_definite(segments: tuple[Segment, ...], value: Any, variables: dict[st
             if not isinstance(value, dict):
                 raise PathNotFound(
                     f"Expected to find an object with property {segment.render()} in path "
-                    f"{_jayway(segments[:i])} but found '{_type_name(value)}'"
+                    f"{jayway(segments[:i])} but found '{_type_name(value)}'"
                 )
             if name not in value:
                 if i == last:
-                    raise PathNotFound(f"No results for path: {_jayway(here)}")
-                raise PathNotFound(f"Missing property in path {_jayway(here)}")
+                    raise PathNotFound(f"No results for path: {jayway(here)}")
+                raise PathNotFound(f"Missing property in path {jayway(here)}")
             value = value[name]
         else:  # Indexes with one index
             index = segment.indexes[0]  # type: ignore[union-attr]
@@ -205,7 +134,7 @@ def _walk_definite(segments: tuple[Segment, ...], value: Any, variables: dict[st
                     f"Current context is: {compact_json(value)}"
                 )
             if not -len(value) <= index < len(value):
-                raise PathNotFound(f"No results for path: {_jayway(here)}")
+                raise PathNotFound(f"No results for path: {jayway(here)}")
             value = value[index]
     return value
 
@@ -484,7 +413,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "DeepScan",
+    "Filter",
+    "Indexes",
     "JsonPath",
+    "Names",
+    "Segment",
+    "Slice",
+    "Wildcard",
     "PathNotFound",
     "apply_input_path",
     "apply_output_path",
