@@ -97,6 +97,8 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, pointer)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                self.issue("CF-E103", f"unsupported YAML tag {node.tag!r}", node.start_mark, pointer)
             out = []
             for i, child in enumerate(node.value):
                 child_pointer = f"{pointer}/{i}"
