@@ -1,0 +1,1 @@
+"""Item readers: stream items out of objects (CloudFlow ``SourceType``s and ASL ``ItemReader``s)."""

@@ -1,0 +1,194 @@
+"""Streaming building blocks shared by the readers: byte counting, gzip sniffing, CSV rows, and an
+incremental JSON-array element scanner.
+
+"Readers STREAM: memory stays flat as the source grows." Nothing here reads a whole object: CSV
+goes through ``io.TextIOWrapper`` on the object stream, JSON arrays through
+``json.JSONDecoder.raw_decode`` on a sliding buffer, gzip through ``gzip.GzipFile(fileobj=...)``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+from typing import Any, BinaryIO, Iterator
+
+CHUNK = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+_WS = " \t\n\r"
+_RETRY_MARGIN = 32  # a decode error this close to the buffer's end may just be a cut token
+
+
+class MalformedData(ValueError):
+    """The object's content is not what the reader expects; ``where`` says row / byte offset."""
+
+    def __init__(self, message: str, where: str):
+        self.where = where
+        super().__init__(f"{message} ({where})")
+
+
+class CountingStream(io.RawIOBase):
+    """A read-only raw stream that counts the bytes pulled from ``inner`` (for offsets and tests)."""
+
+    def __init__(self, inner: BinaryIO):
+        self.inner = inner
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.inner.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self.inner.close()
+            finally:
+                super().close()
+
+
+def maybe_gunzip(stream: BinaryIO) -> BinaryIO:
+    """Decompress on the fly when the stream starts with the gzip magic bytes."""
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    return buffered  # type: ignore[return-value]
+
+
+def text_stream(stream: BinaryIO) -> io.TextIOWrapper:
+    """UTF-8 text over a binary stream (a leading BOM is dropped), universal newlines off for csv."""
+    buffered = stream if isinstance(stream, (io.BufferedReader, gzip.GzipFile)) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
+    return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+
+
+def csv_rows(text: io.TextIOWrapper, *, delimiter: str = ",", skip_blank: bool = True) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line_number, fields)``; blank lines are skipped (as Go's encoding/csv does).
+
+    Raises ``MalformedData`` naming the line for bad quoting or undecodable bytes.
+    """
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise MalformedData(f"malformed CSV: {exc}", f"line {reader.line_num}") from None
+        except UnicodeDecodeError:
+            raise MalformedData("the object is not UTF-8 text", f"near line {reader.line_num + 1}") from None
+        if skip_blank and (not row or row == [""]):
+            continue
+        yield reader.line_num, row
+
+
+class JsonArrayScanner:
+    """Yields the elements of one top-level JSON array, reading the stream in chunks.
+
+    Memory holds one chunk plus the element being decoded, never the whole array.
+    """
+
+    def __init__(self, stream: BinaryIO, *, chunk: int = CHUNK):
+        self._stream = stream
+        self._chunk = chunk
+        self._decoder = json.JSONDecoder()
+        self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self._dropped_bytes = 0  # UTF-8 bytes of text already discarded from the buffer
+
+    # -------------------------------------------------------------- buffer
+    def _fill(self) -> bool:
+        """Append one chunk; False at end of stream."""
+        if self._eof:
+            return False
+        data = self._stream.read(self._chunk)
+        try:
+            text = self._utf8.decode(data, final=not data)
+        except UnicodeDecodeError:
+            raise MalformedData("the object is not UTF-8 text", self._where()) from None
+        if not data:
+            self._eof = True
+        if self._pos > len(self._buf) // 2:
+            self._dropped_bytes += len(self._buf[: self._pos].encode("utf-8"))
+            self._buf = self._buf[self._pos :]
+            self._pos = 0
+        self._buf += text
+        return bool(data) or bool(text)
+
+    def _where(self) -> str:
+        return f"byte offset {self._dropped_bytes + len(self._buf[: self._pos].encode('utf-8'))}"
+
+    def _skip_ws(self) -> str | None:
+        """Advance past whitespace; the next character, or None at end of stream."""
+        while True:
+            buf, pos = self._buf, self._pos
+            while pos < len(buf) and buf[pos] in _WS:
+                pos += 1
+            self._pos = pos
+            if pos < len(buf):
+                return buf[pos]
+            if not self._fill():
+                return None
+
+    # -------------------------------------------------------------- scanning
+    def __iter__(self) -> Iterator[Any]:
+        first = self._skip_ws()
+        if first is None:
+            raise MalformedData("the object is empty, expected a JSON array", self._where())
+        if first != "[":
+            raise NotAnArray(self._where())
+        self._pos += 1
+        if self._skip_ws() == "]":
+            self._pos += 1
+            self._expect_end()
+            return
+        while True:
+            yield self._element()
+            nxt = self._skip_ws()
+            if nxt == ",":
+                self._pos += 1
+                continue
+            if nxt == "]":
+                self._pos += 1
+                self._expect_end()
+                return
+            if nxt is None:
+                raise MalformedData("unexpected end of data inside the JSON array", self._where())
+            raise MalformedData(f"expected ',' or ']' in the JSON array, found {nxt!r}", self._where())
+
+    def _element(self) -> Any:
+        if self._skip_ws() is None:
+            raise MalformedData("unexpected end of data inside the JSON array", self._where())
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buf) - _RETRY_MARGIN
+                if cut and self._fill():
+                    continue
+                self._pos = exc.pos
+                raise MalformedData(f"malformed JSON: {exc.msg}", self._where()) from None
+            if end >= len(self._buf) and not self._eof and self._fill():
+                continue  # a number (or literal) may go on in the next chunk
+            self._pos = end
+            return value
+
+    def _expect_end(self) -> None:
+        nxt = self._skip_ws()
+        if nxt is not None:
+            raise MalformedData("extra data after the JSON array", self._where())
+
+
+class NotAnArray(MalformedData):
+    """The object's top-level JSON value is not an array."""
+
+    def __init__(self, where: str):
+        super().__init__("the object's content is not a JSON array", where)

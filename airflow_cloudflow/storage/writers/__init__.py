@@ -1,0 +1,1 @@
+"""Result writers: child-execution records to object storage (CloudFlow and ASL layouts)."""

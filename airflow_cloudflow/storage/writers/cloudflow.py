@@ -1,0 +1,157 @@
+"""CloudFlow ``ResultWriter``: ``SUCCEED_n.json`` / ``FAILED_n.json`` and then ``manifest.json``
+under ``<Prefix>/<MapRunName>/`` (seed: "example-prefix/map-run-name/manifest.json").
+
+Records (seed): ``ExecutionName, FlowName, Input, Output, Status, StartedTime, StoppedTime``; Input and
+Output are JSON texts ("compact with keys sorted", Go escaping: see ``gojson``); "A failed child's
+``Output`` is ``{"ErrorCode":"<Fail Code>"}``". Decisions (docs/storage.md):
+
+* files hold whole records and are cut before a record would push them past ``max_file_bytes``
+  (5 MiB); a file always holds at least one record;
+* a status with no records gets no file and an empty list in the manifest;
+* times are RFC 3339 UTC with seconds (Go's ``time.RFC3339``); a missing time is Go's zero time;
+* ``manifest.json`` is written last, so its presence means the run's files are complete; rewriting a
+  map run yields the same keys and bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+from ...exceptions import ErrorCodes, FlowError, StoreError
+from ...runtime.records import ChildExecution
+from ..base import ObjectStore
+from ..urls import UnsafeKey, format_url, join_key, safe_bucket, safe_key
+from .gojson import go_json
+
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+_INDENT = "    "
+
+
+def rfc3339(moment: datetime | None) -> str:
+    """``2024-01-01T01:01:01Z`` (UTC, whole seconds); naive datetimes are taken as UTC."""
+    if moment is None:
+        return GO_ZERO_TIME
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def child_record(child: ChildExecution, flow_name: str) -> dict[str, str]:
+    """One record, keys in the seed's order."""
+    output = child.output if child.succeeded else {"ErrorCode": child.error_code or ""}
+    return {
+        "ExecutionName": child.name,
+        "FlowName": flow_name,
+        "Input": go_json(child.input),
+        "Output": go_json(output),
+        "Status": "Succeeded" if child.succeeded else "Failed",
+        "StartedTime": rfc3339(child.started),
+        "StoppedTime": rfc3339(child.stopped),
+    }
+
+
+def _record_bytes(record: dict[str, str]) -> bytes:
+    """A record as it appears inside the file's array (4-space indent, like the seed)."""
+    text = json.dumps(record, ensure_ascii=False, indent=4)
+    return ("\n".join(_INDENT + line for line in text.split("\n"))).encode("utf-8")
+
+
+class _FileSeries:
+    """Accumulates one status's records and puts ``<NAME>_<n>.json`` whenever the next would overflow."""
+
+    def __init__(self, writer: "_Writer", name: str):
+        self.writer, self.name = writer, name
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, record: bytes) -> None:
+        extra = len(record) + 2  # ",\n" or the brackets
+        if self.parts and self.size + extra + 2 > self.writer.max_file_bytes:
+            self.flush()
+        self.parts.append(record)
+        self.size += extra
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        body = b"[\n" + b",\n".join(self.parts) + b"\n]"
+        key = join_key(self.writer.base, f"{self.name}_{len(self.entries)}.json")
+        self.writer.put(key, body)
+        self.entries.append({"ObjectName": key, "Size": len(body)})
+        self.parts, self.size = [], 0
+
+
+class _Writer:
+    def __init__(self, store: ObjectStore, bucket: str, base: str, max_file_bytes: int):
+        self.store, self.bucket, self.base, self.max_file_bytes = store, bucket, base, max_file_bytes
+
+    def put(self, key: str, body: bytes) -> None:
+        try:
+            self.store.put(self.bucket, key, body)
+        except StoreError as exc:
+            url = format_url(self.store.scheme, self.bucket, key)
+            reason = str(exc).split(" (", 1)[0] if exc.url else str(exc)
+            raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, f"cannot write {url}: {reason}") from None
+
+
+def result_prefix(prefix: str, map_run_name: str) -> str:
+    """``"example-prefix/"`` and ``"example-prefix"`` both give ``example-prefix/<run>``; ``""`` gives ``<run>``."""
+    return join_key(prefix or "", map_run_name)
+
+
+def write_results(
+    store: ObjectStore,
+    *,
+    bucket: str,
+    prefix: str,
+    map_run_name: str,
+    flow_name: str,
+    children: Iterable[ChildExecution],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> dict:
+    """Write the record files then ``manifest.json``; return the manifest dict.
+
+    ``children`` are streamed: a list/tuple is sorted by index, any other iterable must already come
+    in ascending index order (``ValueError`` otherwise).
+    """
+    try:
+        safe_bucket(bucket)
+        if not isinstance(prefix, str) or not isinstance(map_run_name, str):
+            raise UnsafeKey("Prefix and the map run name must be strings")
+        if not map_run_name or "/" in map_run_name:
+            raise UnsafeKey(f"invalid map run name {map_run_name!r}")
+        safe_key(prefix, allow_empty=True)
+        base = result_prefix(prefix, map_run_name)
+        safe_key(base)
+    except UnsafeKey as exc:
+        raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
+
+    writer = _Writer(store, bucket, base, max_file_bytes)
+    series = {"SUCCEED": _FileSeries(writer, "SUCCEED"), "FAILED": _FileSeries(writer, "FAILED")}
+    for child in _in_index_order(children):
+        series["SUCCEED" if child.succeeded else "FAILED"].add(_record_bytes(child_record(child, flow_name)))
+    for s in series.values():
+        s.flush()
+    manifest = {
+        "DestinationBucket": bucket,
+        "MapRunName": map_run_name,
+        "ResultFiles": {"FAILED": series["FAILED"].entries, "SUCCEED": series["SUCCEED"].entries},
+    }
+    writer.put(join_key(base, "manifest.json"), json.dumps(manifest, indent=4).encode("utf-8"))
+    return manifest
+
+
+def _in_index_order(children: Iterable[ChildExecution]) -> Iterator[ChildExecution]:
+    if isinstance(children, (list, tuple)):
+        yield from sorted(children, key=lambda c: c.index)
+        return
+    last = None
+    for child in children:
+        if last is not None and child.index <= last:
+            raise ValueError(f"children must come in ascending index order ({child.index} after {last})")
+        last = child.index
+        yield child

@@ -1,0 +1,82 @@
+import os
+
+import pytest
+
+from airflow_cloudflow.exceptions import NoSuchBucket, NoSuchObject
+from airflow_cloudflow.storage.local import TMP_PREFIX, LocalStore
+from airflow_cloudflow.storage.urls import UnsafeKey
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = LocalStore(tmp_path)
+    s.create_bucket("bkt")
+    return s
+
+
+def test_object_is_the_file_root_bucket_key(store, tmp_path):
+    store.put("bkt", "a/b.txt", b"hello")
+    assert (tmp_path / "bkt" / "a" / "b.txt").read_bytes() == b"hello"
+    with store.open("bkt", "a/b.txt") as fh:
+        assert fh.read() == b"hello"
+
+
+def test_missing_bucket_and_object(store):
+    with pytest.raises(NoSuchBucket):
+        store.open("other", "k")
+    with pytest.raises(NoSuchBucket):
+        list(store.list("other"))
+    with pytest.raises(NoSuchObject):
+        store.open("bkt", "missing")
+    with pytest.raises(NoSuchObject):
+        store.head("bkt", "missing")
+
+
+def test_list_is_lexicographic_by_key_with_prefix_and_start_after(store):
+    for key in ["b", "a-c", "a/b", "a/a", "c/d/e"]:
+        store.put("bkt", key, b"x")
+    # '-' (0x2d) sorts before '/' (0x2f): a directory walk order would differ
+    assert [i.key for i in store.list("bkt")] == ["a-c", "a/a", "a/b", "b", "c/d/e"]
+    assert [i.key for i in store.list("bkt", "a/")] == ["a/a", "a/b"]
+    assert [i.key for i in store.list("bkt", start_after="a/b")] == ["b", "c/d/e"]
+
+
+def test_head_reports_size_quoted_md5_and_utc_time(store):
+    store.put("bkt", "k", b"abc")
+    info = store.head("bkt", "k")
+    assert info.size == 3
+    assert info.etag == '"900150983CD24FB0D6963F7D28E17F72"'
+    assert info.last_modified.tzinfo is not None
+
+
+def test_put_is_atomic_and_leaves_no_temp_files(store, tmp_path):
+    store.put("bkt", "k", b"one")
+    store.put("bkt", "k", b"two")
+    assert store.open("bkt", "k").read() == b"two"
+    assert not [n for n in os.listdir(tmp_path / "bkt") if n.startswith(TMP_PREFIX)]
+
+
+def test_temp_files_are_not_listed(store, tmp_path):
+    (tmp_path / "bkt" / f"{TMP_PREFIX}abc").write_bytes(b"partial")
+    store.put("bkt", "real", b"x")
+    assert [i.key for i in store.list("bkt")] == ["real"]
+
+
+@pytest.mark.parametrize("key", ["../escape", "a/../../escape", "/etc/passwd", "a\x00b"])
+def test_unsafe_keys_refused(store, key):
+    with pytest.raises(UnsafeKey):
+        store.put("bkt", key, b"x")
+    with pytest.raises(UnsafeKey):
+        store.open("bkt", key)
+
+
+def test_symlink_out_of_bucket_refused(store, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"secret")
+    os.symlink(outside, tmp_path / "bkt" / "link")
+    with pytest.raises(UnsafeKey):
+        store.open("bkt", "link")
+
+
+def test_repr_names_root(store, tmp_path):
+    assert str(tmp_path) in repr(store)
