@@ -1,14 +1,95 @@
-"""Provider metadata for Airflow's providers manager (entry point ``apache_airflow_provider``)."""
+"""Provider metadata for Airflow's providers manager (entry point ``apache_airflow_provider``).
+
+Airflow reads this dict to list the provider, to offer the ``oss`` connection type in the UI and
+to know the ``[cloudflow]`` configuration options and their defaults. It must stay importable
+without Airflow (no ``airflow`` import here) and cheap: the providers manager calls it in every
+Airflow process.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import __version__
 
+OSS_HOOK_CLASS = "airflow_cloudflow.providers.hooks.OssHook"
 
-def get_provider_info() -> dict:
+
+def _option(description: str, type_: str, default: str, example: str | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "version_added": "0.1.0",
+        "type": type_,
+        "example": example,
+        "default": default,
+    }
+
+
+CONFIG_OPTIONS: dict[str, dict[str, Any]] = {
+    "max_shards": _option(
+        "Cap on the mapped processor instances of one distributed Map. The effective cap is the "
+        "smaller of this and ``[core] max_map_length``; items are packed into at most this many shards.",
+        "integer",
+        "256",
+    ),
+    "shard_size": _option(
+        "Target number of items (or batches) per shard written by the ItemReader task. More items "
+        "are packed into a shard when ``max_shards`` would otherwise be exceeded.",
+        "integer",
+        "1000",
+    ),
+    "staging_url": _option(
+        "Where the ItemReader task writes shards and the processor writes child results "
+        "(``oss://bucket/prefix``, ``s3://bucket/prefix`` or ``file:///path``). Empty means the "
+        "folder ``cloudflow/staging`` under AIRFLOW_HOME, which only works when all workers share it.",
+        "string",
+        "",
+        "s3://my-bucket/cloudflow-staging",
+    ),
+    "local_store": _option(
+        "Folder that ``file://`` and bucket-less demo locations resolve under. Empty means the folder "
+        "``cloudflow/store`` under AIRFLOW_HOME.",
+        "string",
+        "",
+        "/srv/cloudflow-demo",
+    ),
+    "allowed_modules": _option(
+        "Comma-separated Python module prefixes a Task state may call in-process (reserved for the "
+        "Python-callable Task extension). Empty allows none.",
+        "string",
+        "",
+        "mycompany.flows,mycompany.etl",
+    ),
+    "strict_loading": _option(
+        "When True, one invalid definition in the DAGs folder fails the whole loader file (an import "
+        "error for every DAG in it); when False the invalid file is reported and the others still load.",
+        "boolean",
+        "False",
+    ),
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description Airflow validates against ``provider_info.schema.json``."""
     return {
         "package-name": "airflow-cloudflow",
         "name": "CloudFlow",
-        "description": "Run Alibaba Cloud CloudFlow flows and AWS Step Functions state machines as Airflow DAGs.",
+        "description": (
+            "Run Alibaba Cloud CloudFlow flows and AWS Step Functions state machines, "
+            "distributed Map included, as native Airflow DAGs."
+        ),
         "versions": [__version__],
+        "connection-types": [
+            {
+                "connection-type": "oss",
+                "hook-class-name": OSS_HOOK_CLASS,
+                "hook-name": "Alibaba Cloud OSS (CloudFlow)",
+            }
+        ],
+        "config": {
+            "cloudflow": {
+                "description": "Options of the airflow-cloudflow provider (CloudFlow / Step Functions DAGs).",
+                "options": CONFIG_OPTIONS,
+            }
+        },
     }
