@@ -46,7 +46,7 @@ class ExecutionContext:
     earlier keeps showing "the value before". ``deadline`` comes from the flow-level ``Timeout``.
     """
 
-    __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_lock", "execution")
+    __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_lock", "_execution")
 
     def __init__(
         self,
@@ -68,7 +68,14 @@ class ExecutionContext:
             deadline = self.started + timedelta(seconds=timeout_seconds)
         self.deadline = deadline
         self._lock = threading.Lock()
-        self.execution = {"Name": name, "Input": input, "StartTime": self.started.isoformat()}
+        self._execution: dict[str, Any] | None = None
+
+    @property
+    def execution(self) -> dict[str, Any]:
+        """``$Context.Execution``: ``{"Name", "Input", "StartTime"}`` (built on first use)."""
+        if self._execution is None:
+            self._execution = {"Name": self.name, "Input": self.input, "StartTime": self.started.isoformat()}
+        return self._execution
 
     def merge_globals(self, values: Any) -> None:
         """"Globals are merged into the execution-level map" (later keys win)."""

@@ -1,19 +1,30 @@
-"""Evaluating the model's templates at run time, building only the variables they read.
+"""Evaluating the model's templates at run time, from a compiled form, building only the
+variables they read.
 
-"``$Input`` = ``$Context.Current.Input``, ``$Output`` = ``$Context.Current.Output``" (§2.5):
-``$Context`` is a fresh object per state, so it is built only for templates that read it. What a
-template reads is worked out once per template (from the compiled expressions' ``roots``).
+A template is turned once into a closure ``run(variables) -> value`` (a ``Literal`` returns its
+value, shared and never mutated; an object template builds a new dict of its fields' values), and
+"``$Input`` = ``$Context.Current.Input``" (§2.5): ``$Context`` is a fresh object per state, so it
+is built only for templates that read it. What a template reads is worked out once (from the
+compiled expressions' ``roots``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
-from ..expressions.templates import evaluate_template
-from ..model import ArrayTemplate, Expression, Literal, ObjectTemplate, Template
+from ..model import ArrayTemplate, Expression, Literal, ObjectTemplate
 
-_ROOTS: dict[int, frozenset[str]] = {}
-_KEEP: list[Any] = []  # keeps templates alive so their ids stay unique while cached
+Run = Callable[[dict], Any]
+
+
+class Compiled(NamedTuple):
+    """A template ready to run: ``run(variables)`` and whether it reads ``$Context``."""
+
+    run: Run
+    context: bool
+
+
+_CACHE: dict[int, tuple[Any, Compiled]] = {}  # id -> (template kept alive, compiled)
 
 
 def _expression_roots(expression: Expression) -> frozenset[str]:
@@ -27,39 +38,59 @@ def _expression_roots(expression: Expression) -> frozenset[str]:
     return frozenset(found)
 
 
-def _compute_roots(template: Any) -> frozenset[str]:
-    kind = type(template)
-    if kind is Literal or template is None:
-        return frozenset()
+def _build(template: Any, raw: bool) -> tuple[Run, bool]:
+    """``raw`` builds from the expressions' bare runners (no per-expression error wrapping)."""
+    if isinstance(template, Literal):
+        value = template.value
+        return (lambda _variables: value), False
     if isinstance(template, Expression):
-        return _expression_roots(template)
+        run = getattr(template.compiled, "_run", None) if raw else None
+        return (run or template.compiled.evaluate), "Context" in _expression_roots(template)
     if isinstance(template, ObjectTemplate):
-        out: set[str] = set()
-        for _, value in template.fields:
-            out |= _compute_roots(value)
-        return frozenset(out)
+        built = [(key, _build(value, raw)) for key, value in template.fields]
+        pairs = tuple((key, run) for key, (run, _) in built)
+        uses_context = any(ctx for _, (_, ctx) in built)
+        return (lambda variables: {key: run(variables) for key, run in pairs}), uses_context
     if isinstance(template, ArrayTemplate):
-        out = set()
-        for item in template.items:
-            out |= _compute_roots(item)
-        return frozenset(out)
-    return frozenset()
+        built_items = [_build(item, raw) for item in template.items]
+        runs = tuple(run for run, _ in built_items)
+        return (lambda variables: [run(variables) for run in runs]), any(ctx for _, ctx in built_items)
+    raise TypeError(f"not a template: {type(template).__name__}")
 
 
-def roots(template: Template | Expression | None) -> frozenset[str]:
-    """The variable names (``Input``, ``Context``, …) a template reads; memoised per object."""
-    key = id(template)
-    found = _ROOTS.get(key)
-    if found is None:
-        found = _compute_roots(template)
-        _ROOTS[key] = found
-        _KEEP.append(template)
-    return found
+def _guarded(fast: Run, safe: Run) -> Run:
+    """Run the bare runners; on any exception re-run the wrapped ones, which raise the proper
+    ``FlowError`` (evaluation is pure, so the second run fails the same way)."""
+
+    def run(variables: dict) -> Any:
+        try:
+            return fast(variables)
+        except Exception:
+            return safe(variables)
+
+    return run
 
 
-def reads_context(template: Template | Expression | None) -> bool:
+def compiled(template: Any) -> Compiled:
+    """The compiled form of ``template`` (memoised per template object)."""
+    found = _CACHE.get(id(template))
+    if found is not None and found[0] is template:
+        return found[1]
+    safe, context = _build(template, raw=False)
+    if isinstance(template, Literal):
+        run = safe
+    else:
+        run = _guarded(_build(template, raw=True)[0], safe)
+    result = Compiled(run, context)
+    _CACHE[id(template)] = (template, result)
+    return result
+
+
+def reads_context(template: Any) -> bool:
     """True when building ``$Context`` for this template is needed."""
-    return "Context" in roots(template)
+    return compiled(template).context
 
 
-evaluate = evaluate_template
+def evaluate(template: Any, variables: dict) -> Any:
+    """The JSON value ``template`` stands for under ``variables``."""
+    return compiled(template).run(variables)

@@ -115,11 +115,11 @@ def run_child(
     try:
         output = interpreter.run_graph(map_state.processor, child.input, child_ctx)
     except FlowError as err:
-        return ChildExecution(
+        return ChildExecution.make(
             name, child.index, FAILED, child.input, None, err.code, err.detail,
             child_ctx.started, ctx.clock.now(), child.first_item, child.item_count,
         )
-    return ChildExecution(
+    return ChildExecution.make(
         name, child.index, SUCCEEDED, child.input, output, None, None,
         child_ctx.started, ctx.clock.now(), child.first_item, child.item_count,
     )

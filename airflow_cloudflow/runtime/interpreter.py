@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..exceptions import ErrorCodes, ErrorInfo, FlowError
 from ..integrations.registry import IntegrationRegistry, default_registry
@@ -21,18 +21,40 @@ from .clock import Clock, SystemClock
 from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
 from .errors import RetryBudget, first_match
-from .evaluation import evaluate, reads_context
+from .evaluation import Compiled, compiled, evaluate, reads_context
 from .states import HANDLERS
 
-_NO_OUTPUT = object()
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """One state's outcome: its output and the next state in its scope (None ends the scope)."""
+class StepResult(NamedTuple):
+    """One state's outcome: its output and the next state in its scope (None ends the scope).
+    (An immutable named tuple: it is built once per state on the hot path.)"""
 
     output: Any
     next: str | None
+
+
+class StatePlan(NamedTuple):
+    """What ``run_state`` needs of a state, looked up once: its handler and compiled constructors."""
+
+    handler: Any
+    input: Compiled | None
+    output: Compiled | None
+    globals: Compiled | None
+    retry: tuple
+    catch: tuple
+
+
+def plan_state(state: State) -> StatePlan:
+    def comp(template: Any) -> Compiled | None:
+        return None if template is None else compiled(template)
+
+    return StatePlan(
+        HANDLERS[type(state)],
+        comp(state.input_constructor),
+        comp(state.output_constructor),
+        comp(state.global_constructor),
+        tuple(getattr(state, "retry", ())),
+        tuple(getattr(state, "catch", ())),
+    )
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,7 @@ class Interpreter:
         self.stores = stores
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._blocking: dict[int, bool] = {}
+        self._plans: dict[int, tuple[State, StatePlan]] = {}
         self.distributed_runner = None  # None: fanout.run_distributed (the Airflow engine plugs in its own)
 
     # ------------------------------------------------------------------ executions
@@ -160,66 +183,85 @@ class Interpreter:
 
     # ------------------------------------------------------------------ one state
 
+    def plan(self, state: State) -> StatePlan:
+        """The state's plan (memoised per state object)."""
+        found = self._plans.get(id(state))
+        if found is None or found[0] is not state:
+            found = self._plans[id(state)] = (state, plan_state(state))
+        return found[1]
+
     def run_state(self, state: State, input: Any, ctx: ExecutionContext) -> StepResult:
         """Run one state with its Retry/Catch. Raises ``FlowError`` (with ``state`` set) when
         the failure is not caught."""
-        budget: RetryBudget | None = None
-        retry_count = 0
+        plan = self.plan(state)
         value = input
+        try:
+            if ctx.deadline is not None:
+                ctx.check_deadline()
+            if plan.input is not None:
+                value = self._construct_input(plan.input, state, input, ctx, 0)
+            raw, next_name = plan.handler(self, state, value, ctx, 0)
+            if plan.output is None and plan.globals is None:
+                return StepResult(raw, next_name)
+            return StepResult(self._finish(plan, state, value, raw, ctx, 0), next_name)
+        except FlowError as err:
+            return self._recover(plan, state, input, value, ctx, err)
+
+    def _recover(
+        self, plan: StatePlan, state: State, input: Any, value: Any, ctx: ExecutionContext, err: FlowError
+    ) -> StepResult:
+        """Retry (re-running the whole state) while a rule allows, then Catch, else re-raise.
+        ``$Context.Current.RetryCount`` is the number of retries made so far."""
+        budget = RetryBudget(plan.retry) if plan.retry else None
+        retry_count = 0
         while True:
+            if err.state is None:
+                err.state = state.name
+            if err.code == ErrorCodes.TIMEOUT:
+                raise err  # the execution is over: neither retried nor caught
+            delay = budget.next_delay(err.code) if budget is not None else None
+            if delay is None:
+                break
+            self._sleep_within_deadline(delay, ctx, state)
+            retry_count = budget.total
+            value = input
             try:
                 if ctx.deadline is not None:
                     ctx.check_deadline()
-                value = input
-                if state.input_constructor is not None:
-                    value = self._construct_input(state, input, ctx, retry_count)
-                raw, next_name = HANDLERS[type(state)](self, state, value, ctx, retry_count)
-                return StepResult(self._finish(state, value, raw, ctx, retry_count), next_name)
-            except FlowError as err:
-                if err.state is None:
-                    err.state = state.name
-                if err.code == ErrorCodes.TIMEOUT:
-                    raise  # the execution is over: neither retried nor caught
-                retry = getattr(state, "retry", ())
-                if retry:
-                    budget = budget or RetryBudget(retry)
-                    delay = budget.next_delay(err.code)
-                    if delay is not None:
-                        self._sleep_within_deadline(delay, ctx, state)
-                        retry_count = budget.total
-                        continue
-                catch = getattr(state, "catch", ())
-                found = first_match(catch, err.code) if catch else None
-                if found is None:
-                    raise
-                rule = found[1]
-                return StepResult(self._catch_output(rule, state, value, err, ctx, retry_count), rule.next)
+                if plan.input is not None:
+                    value = self._construct_input(plan.input, state, input, ctx, retry_count)
+                raw, next_name = plan.handler(self, state, value, ctx, retry_count)
+                return StepResult(self._finish(plan, state, value, raw, ctx, retry_count), next_name)
+            except FlowError as again:
+                err = again
+        found = first_match(plan.catch, err.code) if plan.catch else None
+        if found is None:
+            raise err
+        rule = found[1]
+        return StepResult(self._catch_output(rule, state, value, err, ctx, retry_count), rule.next)
 
-    def _construct_input(self, state: State, raw: Any, ctx: ExecutionContext, retry_count: int) -> Any:
+    def _construct_input(self, template: Compiled, state: State, raw: Any, ctx: ExecutionContext, retry_count: int) -> Any:
         """``$Input`` inside an InputConstructor is the raw input the state received."""
-        template = state.input_constructor
         variables = {"Input": raw, "Global": ctx.globals}
-        if reads_context(template):
+        if template.context:
             variables["Context"] = ctx.current(state.name, raw, retry_count)
-        return evaluate(template, variables)
+        return template.run(variables)
 
-    def _finish(self, state: State, value: Any, raw: Any, ctx: ExecutionContext, retry_count: int) -> Any:
+    def _finish(self, plan: StatePlan, state: State, value: Any, raw: Any, ctx: ExecutionContext, retry_count: int) -> Any:
         """Apply OutputConstructor then GlobalConstructor (the latter sees the raw ``$Output``)."""
-        oc, gc = state.output_constructor, state.global_constructor
-        if oc is None and gc is None:
-            return raw
+        oc, gc = plan.output, plan.globals
         output = raw
         globals_before = ctx.globals
         if oc is not None:
             variables = {"Input": value, "Output": raw, "Global": globals_before}
-            if reads_context(oc):
+            if oc.context:
                 variables["Context"] = ctx.current(state.name, value, retry_count, Output=raw)
-            output = evaluate(oc, variables)
+            output = oc.run(variables)
         if gc is not None:
             variables = {"Input": value, "Output": raw, "Global": globals_before}
-            if reads_context(gc):
+            if gc.context:
                 variables["Context"] = ctx.current(state.name, value, retry_count, Output=raw)
-            ctx.merge_globals(evaluate(gc, variables))
+            ctx.merge_globals(gc.run(variables))
         return output
 
     def _catch_output(

@@ -31,6 +31,31 @@ class ChildExecution:
     first_item: int = 0
     item_count: int = 1
 
+    @classmethod
+    def make(
+        cls,
+        name: str,
+        index: int,
+        status: str,
+        input: Any,
+        output: Any,
+        error_code: str | None,
+        error_detail: str | None,
+        started: datetime | None,
+        stopped: datetime | None,
+        first_item: int = 0,
+        item_count: int = 1,
+    ) -> "ChildExecution":
+        """The same as the constructor, without the frozen dataclass's per-field ``__setattr__``
+        (one record is built per child on the fan-out hot path)."""
+        record = object.__new__(cls)
+        record.__dict__.update(
+            name=name, index=index, status=status, input=input, output=output, error_code=error_code,
+            error_detail=error_detail, started=started, stopped=stopped, first_item=first_item,
+            item_count=item_count,
+        )
+        return record
+
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
