@@ -161,3 +161,10 @@ def _expr(source):
     from airflow_cloudflow.model import Expression
 
     return Expression(source, compile_expression(source))
+
+
+def test_docs_list_every_code():
+    from tests.conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    assert [c for c in CODES if f"`{c}`" not in text] == []
