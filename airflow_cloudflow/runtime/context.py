@@ -30,8 +30,9 @@ def new_map_run_name() -> str:
 
 
 def child_execution_name(map_run_name: str, index: int) -> str:
-    """Child ``index`` of a MapRun: ``<map-run>-<index>`` (unique within the flow, valid name)."""
-    return f"{map_run_name}-{index}"
+    """Child ``index`` of a MapRun: ``child-<map-run>-<index>`` (unique within the flow; the prefix
+    keeps it a valid execution name, which may not start with a digit)."""
+    return f"child-{map_run_name}-{index}"
 
 
 def valid_execution_name(name: str) -> bool:
