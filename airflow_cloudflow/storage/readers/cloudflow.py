@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-from typing import Any, BinaryIO, Iterator
+from typing import Any, Callable, Iterator
 
 from ...exceptions import ErrorCodes, FlowError, StoreError
 from ..base import ObjectInfo, ObjectStore
@@ -96,20 +96,21 @@ def _object_name(parameters: dict, store: ObjectStore, bucket: str) -> str:
 
 
 @contextlib.contextmanager
-def _opened(store: ObjectStore, bucket: str, key: str) -> Iterator[CountingStream]:
-    """Open an object; store failures become the reader error naming the object URL."""
+def _opened(store: ObjectStore, bucket: str, key: str, fail: Callable[[str], FlowError] | None = None) -> Iterator[CountingStream]:
+    """Open an object; store failures become the reader error (``fail``) naming the object URL."""
+    failure = fail or _fail
     url = format_url(store.scheme, bucket, key)
     try:
         raw = store.open(bucket, key)
     except StoreError as exc:
-        raise _fail(f"cannot read {url}: {_reason(exc)}") from None
+        raise failure(f"cannot read {url}: {_reason(exc)}") from None
     stream = CountingStream(raw)
     try:
         yield stream
     except MalformedData as exc:
-        raise _fail(f"cannot read {url}: {exc}") from None
+        raise failure(f"cannot read {url}: {exc}") from None
     except (StoreError, OSError, EOFError) as exc:
-        raise _fail(f"cannot read {url}: {_reason(exc)} (byte offset {stream.bytes_read})") from None
+        raise failure(f"cannot read {url}: {_reason(exc)} (byte offset {stream.bytes_read})") from None
     finally:
         stream.close()
 

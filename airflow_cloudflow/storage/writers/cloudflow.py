@@ -19,10 +19,11 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from ...exceptions import ErrorCodes, FlowError, StoreError
+from ...exceptions import ErrorCodes, FlowError
 from ...runtime.records import ChildExecution
 from ..base import ObjectStore
-from ..urls import UnsafeKey, format_url, join_key, safe_bucket, safe_key
+from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
+from .files import FileSeries, ObjectPutter
 from .gojson import go_json
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -59,45 +60,6 @@ def _record_bytes(record: dict[str, str]) -> bytes:
     return ("\n".join(_INDENT + line for line in text.split("\n"))).encode("utf-8")
 
 
-class _FileSeries:
-    """Accumulates one status's records and puts ``<NAME>_<n>.json`` whenever the next would overflow."""
-
-    def __init__(self, writer: "_Writer", name: str):
-        self.writer, self.name = writer, name
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.entries: list[dict[str, Any]] = []
-
-    def add(self, record: bytes) -> None:
-        extra = len(record) + 2  # ",\n" or the brackets
-        if self.parts and self.size + extra + 2 > self.writer.max_file_bytes:
-            self.flush()
-        self.parts.append(record)
-        self.size += extra
-
-    def flush(self) -> None:
-        if not self.parts:
-            return
-        body = b"[\n" + b",\n".join(self.parts) + b"\n]"
-        key = join_key(self.writer.base, f"{self.name}_{len(self.entries)}.json")
-        self.writer.put(key, body)
-        self.entries.append({"ObjectName": key, "Size": len(body)})
-        self.parts, self.size = [], 0
-
-
-class _Writer:
-    def __init__(self, store: ObjectStore, bucket: str, base: str, max_file_bytes: int):
-        self.store, self.bucket, self.base, self.max_file_bytes = store, bucket, base, max_file_bytes
-
-    def put(self, key: str, body: bytes) -> None:
-        try:
-            self.store.put(self.bucket, key, body)
-        except StoreError as exc:
-            url = format_url(self.store.scheme, self.bucket, key)
-            reason = str(exc).split(" (", 1)[0] if exc.url else str(exc)
-            raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, f"cannot write {url}: {reason}") from None
-
-
 def result_prefix(prefix: str, map_run_name: str) -> str:
     """``"example-prefix/"`` and ``"example-prefix"`` both give ``example-prefix/<run>``; ``""`` gives ``<run>``."""
     return join_key(prefix or "", map_run_name)
@@ -130,8 +92,8 @@ def write_results(
     except UnsafeKey as exc:
         raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
 
-    writer = _Writer(store, bucket, base, max_file_bytes)
-    series = {"SUCCEED": _FileSeries(writer, "SUCCEED"), "FAILED": _FileSeries(writer, "FAILED")}
+    writer = ObjectPutter(store, bucket, ErrorCodes.RESULT_WRITER_FAILED)
+    series = {name: FileSeries(writer, base, name, "ObjectName", max_file_bytes) for name in ("SUCCEED", "FAILED")}
     for child in _in_index_order(children):
         series["SUCCEED" if child.succeeded else "FAILED"].add(_record_bytes(child_record(child, flow_name)))
     for s in series.values():

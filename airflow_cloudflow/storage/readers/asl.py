@@ -1,0 +1,223 @@
+"""AWS Step Functions ``ItemReader`` for a distributed Map (asl-distributed-map.md §2.2, §5).
+
+* ``arn:aws:states:::s3:getObject`` with ``ReaderConfig.InputType``:
+  ``CSV`` (``CSVHeaderLocation`` FIRST_ROW | GIVEN + ``CSVHeaders``; ``CSVDelimiter`` COMMA | PIPE |
+  SEMICOLON | SPACE | TAB), ``JSON`` (one array), ``JSONL`` (one value per line), ``MANIFEST`` (an S3
+  inventory ``manifest.json`` -> gzip CSV data files). gzip objects are decompressed on the fly.
+* ``arn:aws:states:::s3:listObjectsV2``: items ``{Etag, Key, LastModified, Size, StorageClass}``
+  (``LastModified`` in epoch seconds, "The key is spelt ``Etag``").
+
+CSV (§5): "Every value is a string"; "A row with fewer fields than the header gets "" for the
+missing ones. A row with more fields drops the extras"; "A whitespace-only line is not skipped";
+backslash escapes the next character; "Duplicate GIVEN headers fail the reader".
+
+Errors: ``FlowError("States.ItemReaderFailed", cause)`` with AWS's recorded causes where known.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from typing import Any, Iterator
+
+from ...exceptions import FlowError, StoreError
+from ..base import ObjectStore
+from ..urls import UnsafeKey, format_url, safe_bucket, safe_key
+from .cloudflow import MAX_MANIFEST_BYTES, _parse_manifest, _reason
+from .cloudflow import _opened as opened
+from .streams import JsonArrayScanner, MalformedData, NotAnArray, maybe_gunzip, text_stream
+
+ITEM_READER_FAILED = "States.ItemReaderFailed"
+GET_OBJECT = "arn:aws:states:::s3:getObject"
+LIST_OBJECTS_V2 = "arn:aws:states:::s3:listObjectsV2"
+MAX_ITEMS_CAP = 100_000_000
+DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+
+CAUSE_DUPLICATE_HEADERS = "CSV headers cannot contain duplicates."
+CAUSE_NOT_ITERABLE = "Attempting to map over non-iterable node."
+CAUSE_MAX_ITEMS_NEGATIVE = "field MaxItems must be positive"
+
+
+def _fail(cause: str) -> FlowError:
+    return FlowError(ITEM_READER_FAILED, cause)
+
+
+def read_items(
+    store: ObjectStore,
+    resource: str,
+    parameters: dict,
+    reader_config: dict | None,
+    *,
+    max_items: int | None = None,
+) -> Iterator[Any]:
+    """Stream the items of an ASL ItemReader; ``max_items`` None/0 = no limit (capped at 100,000,000)."""
+    config = reader_config or {}
+    if max_items is not None and (not isinstance(max_items, int) or max_items < 0):
+        raise _fail(CAUSE_MAX_ITEMS_NEGATIVE)
+    limit = min(max_items or MAX_ITEMS_CAP, MAX_ITEMS_CAP)
+    if not isinstance(parameters, dict):
+        raise _fail("ItemReader Parameters must be an object")
+    bucket = _param(parameters, "Bucket")
+    try:
+        safe_bucket(bucket)
+    except UnsafeKey as exc:
+        raise _fail(str(exc)) from None
+    if "VersionId" in parameters:
+        raise _fail("ItemReader Parameters.VersionId is not supported")
+    if resource == LIST_OBJECTS_V2:
+        items = _list_objects(store, bucket, parameters.get("Prefix") or "")
+    elif resource == GET_OBJECT:
+        key = _param(parameters, "Key")
+        try:
+            safe_key(key)
+        except UnsafeKey as exc:
+            raise _fail(str(exc)) from None
+        items = _get_object(store, bucket, key, config)
+    else:
+        raise _fail(f"unsupported ItemReader Resource {resource!r}")
+    return _limit(items, limit)
+
+
+def _limit(items: Iterator[Any], n: int) -> Iterator[Any]:
+    try:
+        yield from itertools.islice(items, n)
+    finally:
+        items.close()  # type: ignore[attr-defined]
+
+
+def _param(parameters: dict, name: str) -> str:
+    value = parameters.get(name)
+    if not isinstance(value, str) or not value:
+        raise _fail(f"ItemReader Parameters.{name} is required and must be a string")
+    return value
+
+
+def _get_object(store: ObjectStore, bucket: str, key: str, config: dict) -> Iterator[Any]:
+    input_type = config.get("InputType", "JSON")
+    if input_type == "CSV":
+        headers = _csv_headers(config)
+        delimiter = _delimiter(config)
+        with opened(store, bucket, key, _fail) as stream:
+            yield from csv_items(text_stream(maybe_gunzip(stream)), headers, delimiter)  # type: ignore[arg-type]
+    elif input_type == "JSON":
+        with opened(store, bucket, key, _fail) as stream:
+            try:
+                yield from JsonArrayScanner(maybe_gunzip(stream))  # type: ignore[arg-type]
+            except NotAnArray:
+                raise _fail(CAUSE_NOT_ITERABLE) from None
+    elif input_type == "JSONL":
+        with opened(store, bucket, key, _fail) as stream:
+            yield from _jsonl(text_stream(maybe_gunzip(stream)))  # type: ignore[arg-type]
+    elif input_type == "MANIFEST":
+        yield from _manifest(store, bucket, key, config)
+    else:
+        raise _fail(f"unsupported ReaderConfig.InputType {input_type!r} (CSV, JSON, JSONL or MANIFEST)")
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def _csv_headers(config: dict) -> tuple[str, ...] | None:
+    location = config.get("CSVHeaderLocation", "FIRST_ROW")
+    if location == "FIRST_ROW":
+        return None
+    if location != "GIVEN":
+        raise _fail(f"unsupported CSVHeaderLocation {location!r} (FIRST_ROW or GIVEN)")
+    headers = config.get("CSVHeaders")
+    if not isinstance(headers, list) or not headers or not all(isinstance(h, str) for h in headers):
+        raise _fail("CSVHeaders must be a non-empty array of strings when CSVHeaderLocation is GIVEN")
+    if len(set(headers)) != len(headers):
+        raise _fail(CAUSE_DUPLICATE_HEADERS)
+    return tuple(headers)
+
+
+def _delimiter(config: dict) -> str:
+    name = config.get("CSVDelimiter", "COMMA")
+    if name not in DELIMITERS:
+        raise _fail(f"unsupported CSVDelimiter {name!r} ({', '.join(DELIMITERS)})")
+    return DELIMITERS[name]
+
+
+def csv_items(text: io.TextIOBase, headers: tuple[str, ...] | None, delimiter: str = ",") -> Iterator[dict[str, str]]:
+    """AWS CSV rules: strings only, short rows padded with "", long rows truncated, whitespace lines
+    kept, empty lines (and the trailing newline) add no item, ``\\`` escapes the next character."""
+    reader = csv.reader(text, delimiter=delimiter, quotechar='"', escapechar="\\", doublequote=True, strict=False)
+    names = headers
+    width = len(names) if names else 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise MalformedData(f"malformed CSV: {exc}", f"line {reader.line_num}") from None
+        except UnicodeDecodeError:
+            raise MalformedData("the object is not UTF-8 text", f"near line {reader.line_num + 1}") from None
+        if not row:
+            continue
+        if names is None:
+            if len(set(row)) != len(row):
+                raise _fail(CAUSE_DUPLICATE_HEADERS)
+            names, width = tuple(row), len(row)
+            continue
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        yield dict(zip(names, row))
+
+
+# ------------------------------------------------------------------ JSONL
+
+
+def _jsonl(text: io.TextIOBase) -> Iterator[Any]:
+    """One JSON value per line; blank lines add no item."""
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise MalformedData(f"malformed JSON Lines: {exc.msg}", f"line {number}") from None
+
+
+# ------------------------------------------------------------------ MANIFEST (S3 inventory)
+
+
+def _manifest(store: ObjectStore, bucket: str, key: str, config: dict) -> Iterator[dict[str, str]]:
+    url = format_url(store.scheme, bucket, key)
+    with opened(store, bucket, key, _fail) as stream:
+        raw = stream.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise _fail(f"cannot read {url}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        destination, schema, files = _parse_manifest(raw, url, bucket)
+    except FlowError as exc:
+        raise _fail(exc.detail or "invalid manifest") from None
+    names = _csv_headers(config) if config.get("CSVHeaderLocation") == "GIVEN" else schema
+    for data_key in files:
+        with opened(store, destination, data_key, _fail) as data:
+            yield from csv_items(text_stream(maybe_gunzip(data)), names)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ listObjectsV2
+
+
+def _list_objects(store: ObjectStore, bucket: str, prefix: Any) -> Iterator[dict[str, Any]]:
+    if not isinstance(prefix, str):
+        raise _fail("ItemReader Parameters.Prefix must be a string")
+    try:
+        safe_key(prefix, allow_empty=True)
+    except UnsafeKey as exc:
+        raise _fail(str(exc)) from None
+    try:
+        for info in store.list(bucket, prefix):
+            yield {
+                "Etag": info.etag,
+                "Key": info.key,
+                "LastModified": int(info.last_modified.timestamp()) if info.last_modified else 0,
+                "Size": int(info.size),
+                "StorageClass": (info.storage_class or "STANDARD").upper(),
+            }
+    except StoreError as exc:
+        raise _fail(f"cannot list {format_url(store.scheme, bucket, prefix)}: {_reason(exc)}") from None
