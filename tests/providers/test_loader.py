@@ -344,3 +344,21 @@ def test_the_repository_dags_folder_imports_clean_with_the_real_builder():
     assert sorted(bag.dag_ids) == ["choice_retry", "hello", "orders_map"]
     orders = bag.dags["orders_map"]
     assert any(t.task_id.endswith("__process") for t in orders.tasks)  # the distributed Map was planned
+
+
+def test_every_example_flow_lints_without_errors_or_warnings():
+    from airflow_cloudflow.dialects import lint_path
+
+    examples = find_definitions(REPO_DAGS)
+    assert {p.name for p in examples} == {"hello.flow.yaml", "orders_map.flow.yaml", "choice_retry.flow.yaml"}
+    assert {str(p): [str(i) for i in lint_path(p)] for p in examples} == {str(p): [] for p in examples}
+
+
+def test_every_example_sidecar_is_valid_and_points_at_existing_files():
+    from airflow_cloudflow.providers.sidecar import load_options
+
+    choice = load_options(REPO_DAGS / "examples" / "choice_retry.flow.yaml", REPO_DAGS)
+    assert Path(choice.mocks).is_file()
+    orders = load_options(REPO_DAGS / "examples" / "orders_map.flow.yaml", REPO_DAGS)
+    assert orders.local_store == str((REPO_DAGS.parent / ".demo" / "store").resolve())
+    assert orders.default_input == {"bucket": "demo-bucket", "object": "orders.csv", "currency": "EUR"}
