@@ -1,0 +1,113 @@
+"""AWS ``ResultWriter`` (asl-distributed-map.md §3): ``SUCCEEDED_n.json`` / ``FAILED_n.json`` /
+``PENDING_n.json`` then ``manifest.json`` under ``<Prefix>/<uuid>/``, where "The ``<uuid>`` in the key is
+the last segment of the Map Run ARN".
+
+Manifest: ``{DestinationBucket, MapRunArn, ResultFiles: {FAILED, PENDING, SUCCEEDED: [{Key, Size}]}}``.
+Records: ``ExecutionArn, Input, InputDetails, Name, Output, OutputDetails, RedriveCount, RedriveStatus,
+RedriveStatusReason, StartDate, StopDate, StateMachineArn, Status``; "Failed records carry ``Error``
+and ``Cause`` instead of ``Output``"; "``Input`` and ``Output`` are strings". Splitting, empty statuses
+and idempotency follow the CloudFlow writer (docs/storage.md).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from ...exceptions import FlowError
+from ...runtime.records import ChildExecution
+from ..base import ObjectStore
+from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
+from .cloudflow import DEFAULT_MAX_FILE_BYTES, _in_index_order, _record_bytes
+from .files import FileSeries, ObjectPutter
+
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+STATUSES = {"Succeeded": ("SUCCEEDED", "SUCCEEDED"), "Failed": ("FAILED", "FAILED"),
+            "TimedOut": ("FAILED", "TIMED_OUT"), "Aborted": ("FAILED", "ABORTED"), "Pending": ("PENDING", "PENDING")}
+
+
+def iso_millis(moment: datetime | None) -> str | None:
+    """``2025-02-04T01:49:50.099Z`` (UTC, milliseconds), as the doc's records show."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def arns(map_run_arn: str) -> tuple[str, str, str]:
+    """``(state machine ARN, child execution ARN prefix, uuid)`` from
+    ``arn:aws:states:<region>:<acct>:mapRun:<sm>/<label>:<uuid>``."""
+    head, sep, rest = map_run_arn.partition(":mapRun:")
+    label, _, uuid = rest.rpartition(":")
+    if not sep or not label or not uuid or "/" in uuid:
+        raise UnsafeKey(f"not a Map Run ARN: {map_run_arn!r}")
+    return f"{head}:stateMachine:{label}", f"{head}:execution:{label}:", uuid
+
+
+def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix: str) -> tuple[str, dict[str, Any]]:
+    """``(file name, record)`` for one child."""
+    file_name, status = STATUSES.get(child.status, ("FAILED", "FAILED"))
+    record: dict[str, Any] = {
+        "ExecutionArn": execution_prefix + child.name,
+        "Input": _json_text(child.input),
+        "InputDetails": {"Included": True},
+        "Name": child.name,
+    }
+    if status == "SUCCEEDED":
+        record["Output"] = _json_text(child.output)
+        record["OutputDetails"] = {"Included": True}
+    elif status != "PENDING":
+        record["Error"] = child.error_code or "States.TaskFailed"
+        record["Cause"] = child.error_detail or ""
+    record.update({
+        "RedriveCount": 0,
+        "RedriveStatus": "NOT_REDRIVABLE",
+        "RedriveStatusReason": f"Execution is {status} and cannot be redriven",
+        "StartDate": iso_millis(child.started),
+        "StopDate": iso_millis(child.stopped),
+        "StateMachineArn": state_machine_arn,
+        "Status": status,
+    })
+    return file_name, record
+
+
+def write_results(
+    store: ObjectStore,
+    *,
+    bucket: str,
+    prefix: str,
+    map_run_arn: str,
+    children: Iterable[ChildExecution],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> dict:
+    """Write the record files then ``manifest.json``; return ``{"manifest": ..., "ResultWriterDetails":
+    {"Bucket", "Key"}}`` -- the latter is what the Map state outputs."""
+    try:
+        safe_bucket(bucket)
+        safe_key(prefix or "", allow_empty=True)
+        sm_arn, exec_prefix, uuid = arns(map_run_arn)
+        base = join_key(prefix or "", uuid)
+    except UnsafeKey as exc:
+        raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
+    putter = ObjectPutter(store, bucket, RESULT_WRITER_FAILED)
+    series = {n: FileSeries(putter, base, n, "Key", max_file_bytes) for n in ("SUCCEEDED", "FAILED", "PENDING")}
+    for child in _in_index_order(children):
+        name, record = child_record(child, sm_arn, exec_prefix)
+        series[name].add(_record_bytes(record))
+    for s in series.values():
+        s.flush()
+    manifest = {
+        "DestinationBucket": bucket,
+        "MapRunArn": map_run_arn,
+        "ResultFiles": {n: series[n].entries for n in ("FAILED", "PENDING", "SUCCEEDED")},
+    }
+    key = join_key(base, "manifest.json")
+    putter.put(key, json.dumps(manifest, indent=4).encode("utf-8"))
+    return {"manifest": manifest, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
