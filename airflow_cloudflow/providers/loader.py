@@ -222,9 +222,20 @@ def mark_collisions(loaded: list[Loaded]) -> list[Loaded]:
         if len(clash) > 1:
             others = ", ".join(str(o.path) for o in clash if o is not item)
             message = f"dag_id {item.dag_id!r} (flow Name {item.machine.name!r}) is also defined by {others}"  # type: ignore[union-attr]
-            item = Loaded(item.path, item.machine, None, (Issue(str(item.path), 1, 1, COLLISION, message, ERROR, "/Name"),))
+            line = _name_line(item.path)
+            item = Loaded(item.path, item.machine, None, (Issue(str(item.path), line, 1, COLLISION, message, ERROR, "/Name"),))
         out.append(item)
     return out
+
+
+def _name_line(path: Path) -> int:
+    """The line of the top-level ``Name:`` key (1 when it cannot be found that way)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    match = _NAME_LINE.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
 # --------------------------------------------------------------------------- selection (workers)

@@ -114,7 +114,7 @@ def test_two_files_with_one_dag_id_are_both_invalid_and_name_each_other(tmp_path
     two = write_flow(tmp_path, "two.flow.yaml", "dup")
     dags, _ = _load(tmp_path)
     assert sorted(dags) == ["cloudflow_invalid__one.flow.yaml", "cloudflow_invalid__two.flow.yaml"]
-    assert f"CF-E500 dag_id 'dup'" in dags["cloudflow_invalid__one.flow.yaml"].doc_md
+    assert f"{one}:2:1: CF-E500 dag_id 'dup'" in dags["cloudflow_invalid__one.flow.yaml"].doc_md
     assert str(two) in dags["cloudflow_invalid__one.flow.yaml"].doc_md
     assert str(one) in dags["cloudflow_invalid__two.flow.yaml"].doc_md
 
