@@ -1,0 +1,72 @@
+"""``airflow-cloudflow run … --engine airflow``: the same contract as the interpreter engine, run
+through Airflow (``dag.test()``; a temporary SQLite Airflow home when none is configured).
+
+Airflow's own logging goes to stderr while it runs, so the ``--json`` object stays the last line of
+stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from .run import EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE, UsageError, build_integrations, build_stores, parse_input
+
+
+@contextmanager
+def _stdout_to_stderr():
+    """Send everything written to file descriptor 1 (Airflow's log handlers included) to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..dialects import lint_path
+
+    issues = lint_path(args.definition)
+    errors = [i for i in issues if i.is_error]
+    if errors:
+        for issue in errors:
+            print(str(issue), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        execution_input = parse_input(args.input)
+        build_integrations(args.mocks)  # validates the file; the DAG loads it again in its tasks
+        if args.store:
+            build_stores(args.store)
+    except UsageError as exc:
+        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from ..providers.engine import ensure_airflow_home, run_definition
+
+    temporary_home = None
+    try:
+        with _stdout_to_stderr():
+            temporary_home = ensure_airflow_home()
+            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks)
+    finally:
+        if temporary_home is not None:
+            shutil.rmtree(temporary_home, ignore_errors=True)
+    if args.json:
+        sys.stdout.write(json.dumps(result.as_json()) + "\n")
+    elif result.status == "Succeeded":
+        print(json.dumps(result.output, indent=2, ensure_ascii=False))
+    else:
+        print(f"Failed: {result.error['Code']}")
+        if result.error.get("Detail"):
+            print(f"  {result.error['Detail']}")
+    print(f"(Airflow DAG {result.dag_id}, run {result.run_id})", file=sys.stderr)
+    return EXIT_SUCCEEDED if result.status == "Succeeded" else EXIT_FAILED

@@ -1,0 +1,192 @@
+"""What each planned step does at run time, without Airflow: the operators only move data.
+
+Every step receives a ``Handoff`` from the step that ran before it (the state's raw input, the
+execution's ``$Global`` so far) and returns one (its output, the state it names as next). Airflow
+carries handoffs by XCom; here they are plain frozen records, so the semantics are tested directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..exceptions import ErrorCodes, FlowError
+from ..model import Map, Parallel, State, Wait
+from ..runtime.context import ExecutionContext, new_map_run_name
+from ..runtime.fanout import ChildInput, iter_child_inputs, map_result, run_child, run_distributed
+from ..runtime.interpreter import Interpreter
+from .shards import ShardRef, ShardSummary, Staging, iter_results, run_shard, write_shards
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What one step hands the next: an output, the next state's name (None: the scope ended),
+    and ``$Global`` as it stands after the step."""
+
+    output: Any
+    next: str | None
+    globals: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"output": self.output, "next": self.next, "globals": self.globals}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Handoff":
+        return cls(data.get("output"), data.get("next"), data.get("globals") or {})
+
+
+def new_context(interpreter: Interpreter, execution_name: str, execution_input: Any, globals_: dict) -> ExecutionContext:
+    """The execution context rebuilt inside one task: same name and input for every task of a run."""
+    ctx = interpreter.new_context(execution_input, execution_name)
+    ctx.globals = dict(globals_)
+    return ctx
+
+
+def run_state_step(interpreter: Interpreter, state: State, given: Handoff, ctx: ExecutionContext) -> Handoff:
+    """One state with its Retry/Catch (``Interpreter.run_state``); FlowError if uncaught."""
+    step = interpreter.run_state(state, given.output, ctx)
+    return Handoff(step.output, step.next, ctx.globals)
+
+
+def run_region_step(
+    interpreter: Interpreter, machine_scope, region: Iterable[str], entry: str, given: Handoff, ctx: ExecutionContext
+) -> Handoff:
+    """A cyclic region, interpreted from ``entry`` until control leaves the region or the scope ends."""
+    members = set(region)
+    state = machine_scope[entry]
+    value = given.output
+    while True:
+        step = interpreter.run_state(state, value, ctx)
+        value = step.output
+        if step.next is None or step.next not in members:
+            return Handoff(value, step.next, ctx.globals)
+        state = machine_scope[step.next]
+
+
+def wait_state_input(interpreter: Interpreter, state: Wait, given: Handoff, ctx: ExecutionContext) -> tuple[Any, float]:
+    """A Wait's input (after InputConstructor) and its seconds, so the wait itself can be deferred."""
+    value = interpreter.construct_input(state, given.output, ctx)
+    return value, interpreter.wait_seconds(state, value, ctx)
+
+
+def wait_state_finish(interpreter: Interpreter, state: Wait, value: Any, ctx: ExecutionContext) -> Handoff:
+    """The rest of a Wait once the time has passed: "Output = input", then the constructors."""
+    output = interpreter.finish_state(state, value, value, ctx)
+    return Handoff(output, None if state.end else state.next, ctx.globals)
+
+
+def parallel_start_step(interpreter: Interpreter, state: Parallel, given: Handoff, ctx: ExecutionContext) -> Handoff:
+    """"Every branch receives the same input: the Parallel state's input after its InputConstructor"."""
+    value = interpreter.construct_input(state, given.output, ctx)
+    return Handoff(value, None, ctx.globals)
+
+
+def parallel_join_step(
+    interpreter: Interpreter, state: Parallel, start: Handoff, branch_results: list[Handoff], ctx: ExecutionContext
+) -> Handoff:
+    """"The combined output is a map keyed ``Branch<Index>``"; then OutputConstructor/GlobalConstructor.
+    Branch globals are merged in branch order."""
+    for result in branch_results:
+        ctx.globals = {**ctx.globals, **result.globals}
+    raw = {f"Branch{i}": result.output for i, result in enumerate(branch_results)}
+    output = interpreter.finish_state(state, start.output, raw, ctx)
+    return Handoff(output, state.next if not state.end else None, ctx.globals)
+
+
+# --------------------------------------------------------------------------- distributed Map
+
+
+@dataclass(frozen=True)
+class MapRun:
+    """What the ItemReader step tells the processor and ResultWriter steps (small: XCom)."""
+
+    map_run_name: str
+    map_input: Any  # the Map's input after its InputConstructor
+    raw_input: Any  # the Map's input as received (its Retry/Catch start from it)
+    globals: dict[str, Any]
+    staging_prefix: str
+    shards: tuple[ShardRef, ...]
+    error: dict[str, Any] | None = None  # the reader's FlowError, replayed by the ResultWriter step
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "map_run_name": self.map_run_name, "map_input": self.map_input, "raw_input": self.raw_input,
+            "globals": self.globals, "staging_prefix": self.staging_prefix,
+            "shards": [s.to_json() for s in self.shards], "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "MapRun":
+        return cls(data["map_run_name"], data["map_input"], data["raw_input"], data.get("globals") or {},
+                   data["staging_prefix"], tuple(ShardRef.from_json(s) for s in data["shards"]), data.get("error"))
+
+
+def map_read_step(
+    interpreter: Interpreter,
+    state: Map,
+    given: Handoff,
+    ctx: ExecutionContext,
+    staging_for,  # Callable[[str], Staging]: map run name → its staging area
+    *,
+    max_shards: int,
+    shard_size: int,
+) -> MapRun:
+    """ItemReader/ItemsPath → MaxItems → ItemConstructor → ItemBatcher → shards in staging.
+
+    A reading error is not raised here: it is recorded and replayed by the ResultWriter step inside
+    ``run_state``, so the Map's own Retry and Catch see it exactly as in the interpreter.
+    """
+    map_run_name = new_map_run_name()
+    staging = staging_for(map_run_name)
+    map_input = None
+    try:
+        map_input = interpreter.construct_input(state, given.output, ctx)
+        children = iter_child_inputs(interpreter, state, map_input, ctx)
+        shards = tuple(write_shards(children, staging, max_shards=max_shards, target_size=shard_size))
+        error = None
+    except FlowError as err:
+        shards, error = (), err.as_dict()
+    return MapRun(map_run_name, map_input, given.output, dict(ctx.globals), staging.prefix, shards, error)
+
+
+def map_process_step(
+    interpreter: Interpreter, state: Map, run: MapRun, shard: ShardRef, staging: Staging, ctx: ExecutionContext,
+    *, concurrency: int,
+) -> ShardSummary:
+    """Run one shard's children (idempotent on retry: recorded children are not run again)."""
+
+    def run_one(index: int, first_item: int, item_count: int, value: Any):
+        return run_child(interpreter, state, ChildInput(index, first_item, item_count, value),
+                         map_run_name=run.map_run_name, ctx=ctx)
+
+    return run_shard(staging, shard, run_one, concurrency=concurrency)
+
+
+def map_write_step(
+    interpreter: Interpreter, state: Map, run: MapRun, staging: Staging, ctx: ExecutionContext
+) -> Handoff:
+    """Tolerance, ResultWriter, OutputConstructor, Retry and Catch of the Map, over the recorded
+    children. A Map-level Retry starts a new Map Run, interpreted in this task (docs/airflow.md)."""
+    first_attempt = {"done": False}
+
+    def collected(interp, map_state, map_input, run_ctx, retry_count=0):
+        if first_attempt["done"]:
+            return run_distributed(interp, map_state, map_input, run_ctx, retry_count)
+        first_attempt["done"] = True
+        if run.error is not None:
+            raise FlowError(run.error["Code"], run.error.get("Detail"), state=map_state.name)
+        return map_result(interp, map_state, iter_results(staging, run.shards),
+                          map_run_name=run.map_run_name, map_input=map_input, ctx=run_ctx)
+
+    ctx.globals = dict(run.globals)
+    step = interpreter.using(distributed_runner=collected).run_state(state, run.raw_input, ctx)
+    return Handoff(step.output, step.next, ctx.globals)
+
+
+def pick_handoff(candidates: Iterable[tuple[str, Handoff | None]], wanted: str) -> Handoff:
+    """Among upstream handoffs (expected next-name, handoff or None when that step did not run),
+    the one that chose ``wanted``; ``"*"`` accepts any."""
+    for expected, handoff in candidates:
+        if handoff is not None and (expected == "*" or handoff.next == expected):
+            return handoff
+    raise FlowError(ErrorCodes.RUNTIME, f"no upstream step handed control to {wanted!r}")

@@ -1,0 +1,151 @@
+"""Plan → DAG: instantiate one operator per planned step and wire the dependencies. No decisions here.
+
+``build_dag`` makes a whole DAG; ``add_flow`` adds a flow's tasks to a DAG (or TaskGroup) the user
+already has, the way astronomer-cosmos offers both (one converter behind both).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from airflow.sdk import DAG, Param, TaskGroup, XComArg
+
+from ..model import Map, StateGraph, StateMachine
+from ..planning.plan import (
+    FINISH,
+    JOIN,
+    MAP_PROCESS,
+    MAP_READ,
+    MAP_WRITE,
+    PARALLEL,
+    REGION,
+    Plan,
+    Step,
+    plan,
+)
+from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY
+from .operators import (
+    FinishOperator,
+    MapReaderOperator,
+    MapShardOperator,
+    MapWriterOperator,
+    ParallelJoinOperator,
+    ParallelStartOperator,
+    RegionOperator,
+    StateOperator,
+)
+from .options import DagOptions
+
+DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+MAX_PARALLEL_SHARDS = 16
+"""Mapped shard instances of one Map running at once; in-shard threads make up the rest of MaxConcurrency."""
+
+_OPERATORS = {
+    "state": StateOperator,
+    REGION: RegionOperator,
+    PARALLEL: ParallelStartOperator,
+    JOIN: ParallelJoinOperator,
+    MAP_READ: MapReaderOperator,
+    MAP_WRITE: MapWriterOperator,
+}
+
+
+def split_concurrency(max_concurrency: int | None) -> tuple[int, int]:
+    """(mapped instances at once, threads per instance): their product never exceeds MaxConcurrency."""
+    total = max_concurrency or DISTRIBUTED_MAX_CONCURRENCY
+    instances = max(1, min(total, MAX_PARALLEL_SHARDS))
+    return instances, max(1, total // instances)
+
+
+def _scope_graph(machine: StateMachine, scope: tuple[str, ...]) -> StateGraph:
+    """The StateGraph a step's state lives in (``scope`` = (Parallel name, "BranchN", …))."""
+    graph = machine.graph
+    for parallel_name, branch in zip(scope[::2], scope[1::2]):
+        graph = graph[parallel_name].branches[int(branch.removeprefix("Branch"))]
+    return graph
+
+
+def doc_md(machine: StateMachine, the_plan: Plan, options: DagOptions) -> str:
+    """"The DAG's docs show the definition and the compiled plan"."""
+    lines = [f"# {machine.name}", ""]
+    if machine.description:
+        lines += [machine.description, ""]
+    if options.source_path:
+        lines += [f"Definition: `{options.source_path}`", ""]
+    lines += ["## Compiled plan", "", "| task | kind | state | after |", "|---|---|---|---|"]
+    for step in the_plan.steps:
+        lines.append(f"| `{step.task_id}` | {step.kind} | {step.state or ''} | {', '.join(step.upstream)} |")
+    if machine.source_text:
+        fence = "yaml" if machine.dialect == "cloudflow" else "json"
+        lines += ["", "## Definition", "", f"```{fence}", machine.source_text.rstrip(), "```"]
+    return "\n".join(lines)
+
+
+def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None = None) -> dict[str, object]:
+    """Create the flow's tasks inside the DAG/TaskGroup context currently open; returns them by id."""
+    the_plan = the_plan or plan(machine)
+    tasks: dict[str, object] = {}
+    groups: dict[str, TaskGroup] = {}
+    mapped = {s.task_id for s in the_plan.steps if s.kind == MAP_PROCESS}
+    common = {"retries": options.retries, "pool": options.pool} if options.pool else {"retries": options.retries}
+
+    def group_for(step: Step):
+        if step.group is None:
+            return None
+        if step.group not in groups:
+            groups[step.group] = TaskGroup(group_id=step.group, prefix_group_id=False)
+        return groups[step.group]
+
+    for step in the_plan.steps:
+        group = group_for(step)
+        kwargs = {"task_id": step.task_id, "trigger_rule": step.trigger_rule, "task_group": group, **common}
+        if step.kind == FINISH:
+            all_steps = tuple(s.task_id for s in the_plan.steps if s.task_id not in mapped and s.kind != FINISH)
+            tasks[step.task_id] = FinishOperator(terminals=the_plan.terminals, all_steps=all_steps, **kwargs)
+            continue
+        scope_graph = _scope_graph(machine, step.scope)
+        flow = {"machine": machine, "options": options, "step": step, "scope_graph": scope_graph}
+        if step.kind == MAP_PROCESS:
+            state = scope_graph[step.state]
+            assert isinstance(state, Map)
+            instances, threads = split_concurrency(state.max_concurrency)
+            reader = tasks[step.upstream[0]]
+            tasks[step.task_id] = MapShardOperator.partial(
+                **flow, **{**kwargs, "retries": options.shard_retries},
+                in_shard_concurrency=threads,
+                max_active_tis_per_dagrun=instances,
+                map_index_template="{{ cloudflow_shard_label }}",
+            ).expand(shard=XComArg(reader))
+            continue
+        tasks[step.task_id] = _OPERATORS.get(step.kind, StateOperator)(**flow, **kwargs)
+
+    for step in the_plan.steps:
+        for upstream in step.upstream:
+            if step.kind == MAP_PROCESS:
+                continue  # .expand over the reader's XCom already wires it
+            tasks[upstream] >> tasks[step.task_id]
+    return tasks
+
+
+def build_dag(machine: StateMachine, options: DagOptions | None = None) -> DAG:
+    """One definition → one DAG whose graph view mirrors the state machine."""
+    options = options or DagOptions()
+    the_plan = plan(machine)
+    params = {key: Param(value) for key, value in options.default_input.items()}
+    default_args = {"owner": options.owner} if options.owner else {}
+    tags = list(dict.fromkeys(("cloudflow" if machine.dialect == "cloudflow" else "stepfunctions", *options.tags)))
+    with DAG(
+        dag_id=the_plan.dag_id,
+        description=(machine.description or f"{machine.dialect} flow {machine.name}")[:250],
+        schedule=options.schedule,
+        start_date=options.start_date or DEFAULT_START,
+        catchup=options.catchup,
+        tags=tags,
+        params=params,
+        default_args=default_args,
+        doc_md=doc_md(machine, the_plan, options),
+        dagrun_timeout=None,
+        render_template_as_native_obj=False,
+    ) as dag:
+        add_flow(machine, options, the_plan)
+    return dag

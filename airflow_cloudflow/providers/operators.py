@@ -1,0 +1,292 @@
+"""Thin operators: each moves a ``Handoff`` in and out of XCom and calls ``planning.steps``.
+
+A step's payload (``{"output", "next", "globals"}``) is pushed as its XCom before it skips the
+branches it did not take; a failure pushes ``cloudflow_error`` (``{"Code", "Detail", "State"}``) and
+fails the task without Airflow retries (the flow's Retry rules already ran in-process).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow.sdk import BaseOperator, SkipMixin
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from ..exceptions import ErrorCodes, FlowError
+from ..model import StateMachine, Wait
+from ..planning.plan import ANY, Step
+from ..planning.shards import ShardRef, ShardSummary
+from ..planning.steps import (
+    Handoff,
+    MapRun,
+    map_process_step,
+    map_read_step,
+    map_write_step,
+    new_context,
+    parallel_join_step,
+    parallel_start_step,
+    pick_handoff,
+    run_region_step,
+    run_state_step,
+    wait_state_finish,
+    wait_state_input,
+)
+from .options import DagOptions
+from .runtime import build_interpreter, execution_input, execution_name, shard_limits, staging_at
+
+log = logging.getLogger(__name__)
+
+ERROR_KEY = "cloudflow_error"
+MAP_RUN_KEY = "cloudflow_map_run"
+
+
+class CloudFlowStepOperator(BaseOperator, SkipMixin):
+    """Base: one planned step of a flow. Subclasses implement ``run_step``."""
+
+    ui_color = "#e6f0ff"
+
+    def __init__(self, *, machine: StateMachine, options: DagOptions, step: Step, scope_graph=None, **kwargs):
+        super().__init__(**kwargs)
+        self.machine = machine
+        self.options = options
+        self.step = step
+        self.scope_graph = scope_graph if scope_graph is not None else machine.graph
+
+    # ------------------------------------------------------------------ helpers
+
+    def _interpreter(self):
+        interp = getattr(self, "_interp", None)
+        if interp is None:
+            interp = self._interp = build_interpreter(self.machine, self.options)
+        return interp
+
+    def _context(self, context, globals_: dict):
+        run = context["dag_run"]
+        return new_context(
+            self._interpreter(), execution_name(run.run_id), execution_input(self.options, run.conf), globals_
+        )
+
+    def _given(self, context) -> Handoff:
+        """The handoff from whichever upstream step chose this one (the run conf at the start)."""
+        ti = context["ti"]
+        if not self.step.inputs:
+            conf = execution_input(self.options, context["dag_run"].conf)
+            return Handoff(conf, self.step.state, {})
+        candidates = []
+        for task_id, expected in self.step.inputs:
+            data = ti.xcom_pull(task_ids=task_id, key="return_value")
+            candidates.append((expected, Handoff.from_json(data) if isinstance(data, dict) else None))
+        return pick_handoff(candidates, self.step.state or ANY)
+
+    def _hand_on(self, context, handoff: Handoff) -> dict[str, Any]:
+        """Push the handoff, then skip every downstream step the flow does not go to."""
+        payload = handoff.to_json()
+        ti = context["ti"]
+        ti.xcom_push(key="return_value", value=payload)
+        downstream = set(self.downstream_task_ids)
+        if len(downstream) > 1:
+            branch_targets = set(self.step.successors.values())
+            follow = {self.step.successors[handoff.next]} if handoff.next in self.step.successors else (
+                downstream - branch_targets
+            )
+            log.info("CloudFlow: %s → %s", self.step.state, handoff.next or "(end of scope)")
+            self.skip_all_except(ti, follow)
+        return payload
+
+    def _fail(self, context, err: FlowError):
+        error = {"Code": err.code, "Detail": err.detail, "State": err.state or self.step.state}
+        context["ti"].xcom_push(key=ERROR_KEY, value=error)
+        log.error("CloudFlow: state %r failed: %s: %s", error["State"], err.code, err.detail)
+        raise AirflowFailException(f"{err.code}: {err.detail}" if err.detail else err.code)
+
+    def execute(self, context):
+        try:
+            handoff = self.run_step(context)
+        except FlowError as err:
+            self._fail(context, err)
+        if handoff is None:
+            return None
+        return self._hand_on(context, handoff)
+
+    def run_step(self, context) -> Handoff | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class StateOperator(CloudFlowStepOperator):
+    """A top-level (or branch-level) state, with its Retry and Catch, interpreted in-process."""
+
+    def run_step(self, context) -> Handoff:
+        given = self._given(context)
+        state = self.scope_graph[self.step.state]
+        ctx = self._context(context, given.globals)
+        if isinstance(state, Wait):
+            value, seconds = wait_state_input(self._interpreter(), state, given, ctx)
+            if seconds > 0:
+                from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+                moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+                self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_after_wait",
+                           kwargs={"given": given.to_json(), "value": value})
+        return run_state_step(self._interpreter(), state, given, ctx)
+
+    def resume_after_wait(self, context, event=None, given=None, value=None):
+        """Back from the deferrable wait (the worker slot was free meanwhile): finish the state."""
+        handoff_in = Handoff.from_json(given)
+        ctx = self._context(context, handoff_in.globals)
+        try:
+            handoff = wait_state_finish(self._interpreter(), self.scope_graph[self.step.state], value, ctx)
+        except FlowError as err:
+            self._fail(context, err)
+        return self._hand_on(context, handoff)
+
+
+class RegionOperator(CloudFlowStepOperator):
+    """A cyclic region (a Choice looping back), interpreted until control leaves it."""
+
+    def run_step(self, context) -> Handoff:
+        given = self._given(context)
+        entry = given.next if given.next in self.step.region_states else self.step.state
+        ctx = self._context(context, given.globals)
+        return run_region_step(self._interpreter(), self.scope_graph, self.step.region_states, entry, given, ctx)
+
+
+class ParallelStartOperator(CloudFlowStepOperator):
+    """Evaluates the Parallel's InputConstructor; every branch starts from this output."""
+
+    def run_step(self, context) -> Handoff:
+        given = self._given(context)
+        ctx = self._context(context, given.globals)
+        return parallel_start_step(self._interpreter(), self.scope_graph[self.step.state], given, ctx)
+
+
+class ParallelJoinOperator(CloudFlowStepOperator):
+    """Assembles ``{"Branch0": …}`` from each branch's terminal step and applies the constructors."""
+
+    def run_step(self, context) -> Handoff:
+        ti = context["ti"]
+        start_id = self.step.inputs[0][0]
+        start = ti.xcom_pull(task_ids=start_id, key="return_value")
+        if not isinstance(start, dict):
+            raise AirflowSkipException("the Parallel state was not entered")
+        start_handoff = Handoff.from_json(start)
+        results = []
+        for i, terminals in enumerate(self.step.branch_terminals):
+            found = None
+            for task_id in terminals:
+                data = ti.xcom_pull(task_ids=task_id, key="return_value")
+                if isinstance(data, dict) and data.get("next") is None:
+                    found = Handoff.from_json(data)
+            if found is None:
+                raise FlowError(ErrorCodes.RUNTIME, f"branch {i} of {self.step.state!r} did not finish")
+            results.append(found)
+        ctx = self._context(context, start_handoff.globals)
+        return parallel_join_step(self._interpreter(), self.scope_graph[self.step.state], start_handoff, results, ctx)
+
+
+def _map_run_prefix(context, step: Step) -> str:
+    return f"{context['dag'].dag_id}/{execution_name(context['dag_run'].run_id)}/{step.task_id}"
+
+
+class MapReaderOperator(CloudFlowStepOperator):
+    """Reads, constructs and batches the Map's items into shards; returns only shard references."""
+
+    ui_color = "#fff3e0"
+
+    def execute(self, context):
+        try:
+            given = self._given(context)
+        except FlowError as err:
+            self._fail(context, err)
+        ctx = self._context(context, given.globals)
+        max_shards, shard_size = shard_limits(self.options)
+        prefix = _map_run_prefix(context, self.step)
+        run = map_read_step(
+            self._interpreter(), self.scope_graph[self.step.state], given, ctx,
+            lambda name: staging_at(self.options, f"{prefix}/{name}"),
+            max_shards=max_shards, shard_size=shard_size,
+        )
+        context["ti"].xcom_push(key=MAP_RUN_KEY, value=run.to_json())
+        items = sum(s.item_count for s in run.shards)
+        log.info("CloudFlow Map %r: MapRun %s, %d items in %d shards%s", self.step.state, run.map_run_name, items,
+                 len(run.shards), f"; reader error {run.error}" if run.error else "")
+        return [s.to_json() for s in run.shards]
+
+
+class MapShardOperator(CloudFlowStepOperator):
+    """One shard of child executions (mapped); idempotent on retry."""
+
+    ui_color = "#fff3e0"
+
+    def __init__(self, *, shard: dict | None = None, in_shard_concurrency: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.shard = shard
+        self.in_shard_concurrency = in_shard_concurrency
+
+    def execute(self, context):
+        ti = context["ti"]
+        run = MapRun.from_json(ti.xcom_pull(task_ids=self.step.inputs[0][0], key=MAP_RUN_KEY))
+        shard = ShardRef.from_json(self.shard)
+        context["cloudflow_shard_label"] = shard.label
+        staging = staging_at(self.options, run.staging_prefix, absolute=True)
+        ctx = self._context(context, {})
+        interp = self._interpreter()
+        state = self.scope_graph[self.step.state]
+        concurrency = self.in_shard_concurrency if interp.may_block(state.processor) else 1
+        summary: ShardSummary = map_process_step(interp, state, run, shard, staging, ctx, concurrency=concurrency)
+        log.info("CloudFlow MapRun %s shard %d (%s): %d succeeded, %d failed, %d already recorded",
+                 run.map_run_name, shard.index, shard.label, summary.succeeded, summary.failed, summary.reused)
+        return {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed}
+
+
+class MapWriterOperator(CloudFlowStepOperator):
+    """Tolerance, ResultWriter and the Map's own Retry/Catch over every recorded child."""
+
+    ui_color = "#fff3e0"
+
+    def run_step(self, context) -> Handoff:
+        ti = context["ti"]
+        reader_id = self.step.inputs[0][0]
+        data = ti.xcom_pull(task_ids=reader_id, key=MAP_RUN_KEY)
+        if not isinstance(data, dict):
+            if ti.xcom_pull(task_ids=reader_id, key=ERROR_KEY):
+                raise AirflowFailException("the Map's ItemReader step failed")
+            raise AirflowSkipException("the Map state was not entered")
+        run = MapRun.from_json(data)
+        staging = staging_at(self.options, run.staging_prefix, absolute=True)
+        ctx = self._context(context, run.globals)
+        handoff = map_write_step(self._interpreter(), self.scope_graph[self.step.state], run, staging, ctx)
+        log.info("CloudFlow Map %r: MapRun %s finished → %s", self.step.state, run.map_run_name,
+                 handoff.next or "(end of scope)")
+        return handoff
+
+
+class FinishOperator(BaseOperator):
+    """The only leaf: returns the execution output, or fails the DAG run with the flow's error."""
+
+    ui_color = "#e8f5e9"
+
+    def __init__(self, *, terminals: tuple[str, ...], all_steps: tuple[str, ...], **kwargs):
+        super().__init__(**kwargs)
+        self.terminals = terminals
+        self.all_steps = all_steps
+
+    def execute(self, context):
+        ti = context["ti"]
+        for task_id in self.all_steps:
+            error = ti.xcom_pull(task_ids=task_id, key=ERROR_KEY)
+            if isinstance(error, dict):
+                log.error("CloudFlow execution failed in state %r: Code=%s Detail=%s",
+                          error.get("State"), error.get("Code"), error.get("Detail"))
+                context["ti"].xcom_push(key=ERROR_KEY, value=error)
+                raise AirflowFailException(f"{error.get('Code')}: {error.get('Detail')}")
+        for task_id in self.terminals:
+            data = ti.xcom_pull(task_ids=task_id, key="return_value")
+            if isinstance(data, dict) and data.get("next") is None:
+                log.info("CloudFlow execution succeeded")
+                return data.get("output")
+        error = {"Code": ErrorCodes.TASK_FAILED, "Detail": "an Airflow task of this flow failed before finishing",
+                 "State": None}
+        context["ti"].xcom_push(key=ERROR_KEY, value=error)
+        raise AirflowFailException(error["Detail"])

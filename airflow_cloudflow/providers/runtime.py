@@ -1,0 +1,82 @@
+"""Per-process runtime objects for operators: the interpreter, stores, staging, execution identity.
+
+Operators hold only the model and the DAG options; everything that talks to storage or needs
+configuration is built here lazily at execute time (never at parse time: no network I/O while the
+DAG file is parsed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlparse
+
+from ..integrations.mocks import load_mocks
+from ..model import StateMachine
+from ..planning.shards import Staging
+from ..runtime.interpreter import Interpreter
+from ..storage.local import LocalStore
+from .options import DagOptions
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def execution_name(run_id: str) -> str:
+    """The CloudFlow execution name of a DAG run: its run id made a valid execution name."""
+    name = _UNSAFE_NAME.sub("_", run_id)
+    if not name or not (name[0].isalpha() or name[0] == "_"):
+        name = "run_" + name
+    return name[:128]
+
+
+def execution_input(options: DagOptions, conf: Any) -> dict[str, Any]:
+    """"The execution input is the DAG run conf, a JSON object", over the sidecar's default input."""
+    return {**options.default_input, **(conf or {})}
+
+
+def _store_resolver(options: DagOptions):
+    from .hooks import store_resolver_for
+
+    return store_resolver_for(options)
+
+
+def build_interpreter(machine: StateMachine, options: DagOptions) -> Interpreter:
+    """An interpreter wired to the DAG's stores and, when the sidecar names one, a mocks file."""
+    integrations = load_mocks(options.mocks) if options.mocks else None
+    return Interpreter(machine, integrations=integrations, stores=_store_resolver(options))
+
+
+@lru_cache(maxsize=8)
+def _settings():
+    from .config import load_settings
+
+    return load_settings()
+
+
+def staging_at(options: DagOptions, prefix: str, *, absolute: bool = False) -> Staging:
+    """The staging area of one Map Run: ``staging_url`` (sidecar, else ``[cloudflow]``) + ``prefix``.
+
+    ``absolute``: ``prefix`` is already a full prefix returned by an earlier call (``Staging.prefix``).
+    """
+    url = options.staging_url or _settings().staging_url
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        path = os.path.abspath(parsed.path if parsed.scheme else url)
+        store = LocalStore(os.path.dirname(path))
+        bucket = os.path.basename(path)
+        store.create_bucket(bucket)
+        return Staging(store, bucket, prefix)
+    if parsed.scheme in ("oss", "s3"):
+        store = _store_resolver(options).for_scheme(parsed.scheme)
+        base = parsed.path.strip("/")
+        return Staging(store, parsed.netloc, f"{base}/{prefix}" if base and not absolute else prefix)
+    raise ValueError(f"[cloudflow] staging_url must be file://, oss:// or s3://, got {url!r}")
+
+
+def shard_limits(options: DagOptions) -> tuple[int, int]:
+    """(max shards, target shard size): the sidecar's values, else ``[cloudflow]``'s."""
+    settings = _settings()
+    max_shards = min(options.max_shards or settings.max_shards, settings.max_map_length)
+    return max_shards, options.shard_size or settings.shard_size
