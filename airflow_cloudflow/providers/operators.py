@@ -59,7 +59,10 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
     def _interpreter(self):
         interp = getattr(self, "_interp", None)
         if interp is None:
-            interp = self._interp = build_interpreter(self.machine, self.options)
+            from airflow.sdk import get_current_context
+
+            run_id = get_current_context()["dag_run"].run_id
+            interp = self._interp = build_interpreter(self.machine, self.options, run_id)
         return interp
 
     def _context(self, context, globals_: dict):

@@ -42,9 +42,21 @@ def _store_resolver(options: DagOptions):
     return store_resolver_for(options)
 
 
-def build_interpreter(machine: StateMachine, options: DagOptions) -> Interpreter:
-    """An interpreter wired to the DAG's stores and, when the sidecar names one, a mocks file."""
-    integrations = load_mocks(options.mocks) if options.mocks else None
+_MOCKS: dict[tuple[str, str], Any] = {}
+
+
+def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = "") -> Interpreter:
+    """An interpreter wired to the DAG's stores and, when the sidecar names one, a mocks file.
+
+    Mocks are shared by the tasks of one DAG run that execute in the same process (``dag.test()``),
+    so ``fail_first_n`` counts "the first n invocations … in one execution" across states there.
+    """
+    integrations = None
+    if options.mocks:
+        key = (options.mocks, run_id)
+        integrations = _MOCKS.get(key)
+        if integrations is None:
+            integrations = _MOCKS[key] = load_mocks(options.mocks)
     return Interpreter(machine, integrations=integrations, stores=_store_resolver(options))
 
 
