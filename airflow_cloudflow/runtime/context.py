@@ -16,6 +16,7 @@ from typing import Any
 from ..exceptions import ErrorCodes, FlowError
 from .clock import Clock
 
+_GLOBALS_LOCK = threading.Lock()  # GlobalConstructors are rare: one lock serves every execution
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 
 
@@ -47,7 +48,7 @@ class ExecutionContext:
     earlier keeps showing "the value before". ``deadline`` comes from the flow-level ``Timeout``.
     """
 
-    __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_lock", "_execution")
+    __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_execution")
 
     def __init__(
         self,
@@ -68,7 +69,6 @@ class ExecutionContext:
         if timeout_seconds:
             deadline = self.started + timedelta(seconds=timeout_seconds)
         self.deadline = deadline
-        self._lock = threading.Lock()
         self._execution: dict[str, Any] | None = None
 
     @property
@@ -82,7 +82,7 @@ class ExecutionContext:
         """"Globals are merged into the execution-level map" (later keys win)."""
         if not isinstance(values, dict):
             raise FlowError(ErrorCodes.RUNTIME, "GlobalConstructor must build a JSON object")
-        with self._lock:
+        with _GLOBALS_LOCK:
             self.globals = {**self.globals, **values}
 
     def check_deadline(self) -> None:

@@ -20,7 +20,7 @@ from ..model import Map
 from .batching import iter_batches
 from .concurrency import effective_limit, run_bounded
 from .context import ExecutionContext, child_execution_name, new_map_run_name
-from .evaluation import evaluate, reads_context
+from .evaluation import compiled, evaluate, reads_context
 from .records import FAILED, SUCCEEDED, ChildExecution
 from .states import items_from_path
 
@@ -85,7 +85,8 @@ def iter_child_inputs(
     constructor = map_state.item_constructor
     if constructor is not None:
         base = _map_variables(constructor, map_state, map_input, ctx)
-        items = (evaluate(constructor, {**base, "Item": item}) for item in items)
+        construct = compiled(constructor).run
+        items = (construct({**base, "Item": item}) for item in items)
     batcher = map_state.item_batcher
     if batcher is None:
         for index, item in enumerate(items):

@@ -55,13 +55,27 @@ def run_fail(interp: "Interpreter", state: Fail, value: Any, ctx: ExecutionConte
     raise FlowError(state.code or FAIL_DEFAULT_CODE, state.detail, state=state.name)
 
 
+_CHOICES: dict[int, tuple[Choice, tuple[tuple[Any, bool, str], ...]]] = {}
+
+
+def _choice_branches(state: Choice) -> tuple[tuple[Any, bool, str], ...]:
+    """``(evaluate, reads $Context, next)`` per branch, worked out once per Choice state."""
+    found = _CHOICES.get(id(state))
+    if found is None or found[0] is not state:
+        branches = tuple((b.condition.compiled.evaluate, reads_context(b.condition), b.next) for b in state.branches)
+        found = _CHOICES[id(state)] = (state, branches)
+    return found[1]
+
+
 def run_choice(interp: "Interpreter", state: Choice, value: Any, ctx: ExecutionContext, retry_count: int):
     """"Branch conditions are evaluated in order. The first one that evaluates to true wins. If none
     match, the flow goes to ``Default``." Only the boolean ``true`` selects a branch."""
-    for branch in state.branches:
-        condition = branch.condition
-        if condition.compiled.evaluate(state_variables(condition, state, value, ctx, retry_count)) is True:
-            return value, branch.next
+    variables = {"Input": value, "Global": ctx.globals}
+    for evaluate_condition, uses_context, next_name in _choice_branches(state):
+        if uses_context and "Context" not in variables:
+            variables["Context"] = ctx.current(state.name, value, retry_count)
+        if evaluate_condition(variables) is True:
+            return value, next_name
     if state.default is None:
         raise FlowError(ErrorCodes.RUNTIME, "no Choice branch matched and there is no Default", state=state.name)
     return value, state.default
