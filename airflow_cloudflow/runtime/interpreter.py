@@ -207,6 +207,27 @@ class Interpreter:
         except FlowError as err:
             return self._recover(plan, state, input, value, ctx, err)
 
+    # ------------------------------------------------------------------ piecewise (the Airflow layer)
+
+    def state_input(self, state: State, input: Any, ctx: ExecutionContext) -> Any:
+        """``$Input`` of ``state``: its InputConstructor applied to ``input`` (or ``input`` itself)."""
+        plan = self.plan(state)
+        return input if plan.input is None else self._construct_input(plan.input, state, input, ctx, 0)
+
+    def finish_state(self, state: State, value: Any, raw_output: Any, ctx: ExecutionContext) -> Any:
+        """The state's output from its ``$Input`` and ``$Output``: OutputConstructor, then
+        GlobalConstructor (merged into ``ctx``), as ``run_state`` does after the state's work."""
+        return self._finish(self.plan(state), state, value, raw_output, ctx, 0)
+
+    def catch(self, state: State, value: Any, error: FlowError, ctx: ExecutionContext) -> StepResult | None:
+        """Where ``state``'s Catch sends ``error`` (with the next state's input), or None when no
+        Catch rule matches (retries are the caller's business)."""
+        plan = self.plan(state)
+        found = first_match(plan.catch, error.code) if plan.catch else None
+        if found is None or error.code == ErrorCodes.TIMEOUT:
+            return None
+        return StepResult(self._catch_output(found[1], state, value, error, ctx, 0), found[1].next)
+
     def _recover(
         self, plan: StatePlan, state: State, input: Any, value: Any, ctx: ExecutionContext, err: FlowError
     ) -> StepResult:
