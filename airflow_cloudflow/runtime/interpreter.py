@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from ..exceptions import ErrorCodes, ErrorInfo, FlowError
 from ..integrations.registry import IntegrationRegistry, default_registry
-from ..model import CatchRule, State, StateGraph, StateMachine
+from ..model import CatchRule, Map, State, StateGraph, StateMachine, Wait
 from .clock import Clock, SystemClock
 from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
 from .errors import RetryBudget, first_match
 from .evaluation import Compiled, compiled, evaluate, reads_context
-from .states import HANDLERS
+from .fanout import run_distributed
+from .states import HANDLERS, wait_seconds
+
+DistributedRunner = Callable[["Interpreter", Map, Any, ExecutionContext, int], Any]
 
 class StepResult(NamedTuple):
     """One state's outcome: its output and the next state in its scope (None ends the scope).
@@ -98,6 +101,7 @@ class Interpreter:
         self.stores = stores
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._blocking: dict[int, bool] = {}
+        self.distributed_runner: DistributedRunner = run_distributed
         self._plans: dict[int, tuple[State, StatePlan]] = {}
         self.distributed_runner = None  # None: fanout.run_distributed (the Airflow engine plugs in its own)
 
@@ -171,6 +175,21 @@ class Interpreter:
         """A state's ``$Input``: its InputConstructor applied to the raw input, or the raw input."""
         return raw if state.input_constructor is None else self._construct_input(state, raw, ctx, 0)
 
+    def wait_seconds(self, state: Wait, value: Any, ctx: ExecutionContext) -> float:
+        """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``."""
+        return wait_seconds(state, value, ctx)
+
+    def using(self, *, distributed_runner: DistributedRunner | None = None) -> "Interpreter":
+        """A copy sharing machine, integrations, stores and clock, with the distributed-Map runner
+        replaced: ``runner(interpreter, map_state, map_input, ctx, retry_count) -> $Output``. The
+        Airflow engine uses it to feed children run elsewhere through ``run_state`` (so the Map's
+        own constructors, Retry and Catch apply exactly as here)."""
+        twin = Interpreter(self.machine, integrations=self.integrations, stores=self.stores, clock=self.clock)
+        twin._plans, twin._blocking = self._plans, self._blocking
+        if distributed_runner is not None:
+            twin.distributed_runner = distributed_runner
+        return twin
+
     def finish_state(self, state: State, value: Any, raw_output: Any, ctx: ExecutionContext) -> Any:
         """OutputConstructor and GlobalConstructor of a state whose work was done elsewhere."""
         return self._finish(state, value, raw_output, ctx, 0)
@@ -209,10 +228,25 @@ class Interpreter:
 
     # ------------------------------------------------------------------ piecewise (the Airflow layer)
 
-    def state_input(self, state: State, input: Any, ctx: ExecutionContext) -> Any:
+    def construct_input(self, state: State, input: Any, ctx: ExecutionContext) -> Any:
         """``$Input`` of ``state``: its InputConstructor applied to ``input`` (or ``input`` itself)."""
         plan = self.plan(state)
         return input if plan.input is None else self._construct_input(plan.input, state, input, ctx, 0)
+
+    def wait_seconds(self, state: Wait, value: Any, ctx: ExecutionContext) -> float:
+        """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``."""
+        return wait_seconds(state, value, ctx)
+
+    def using(self, *, distributed_runner: DistributedRunner | None = None) -> "Interpreter":
+        """A copy sharing machine, integrations, stores and clock, with the distributed-Map runner
+        replaced: ``runner(interpreter, map_state, map_input, ctx, retry_count) -> $Output``. The
+        Airflow engine uses it to feed children run elsewhere through ``run_state`` (so the Map's
+        own constructors, Retry and Catch apply exactly as here)."""
+        twin = Interpreter(self.machine, integrations=self.integrations, stores=self.stores, clock=self.clock)
+        twin._plans, twin._blocking = self._plans, self._blocking
+        if distributed_runner is not None:
+            twin.distributed_runner = distributed_runner
+        return twin
 
     def finish_state(self, state: State, value: Any, raw_output: Any, ctx: ExecutionContext) -> Any:
         """The state's output from its ``$Input`` and ``$Output``: OutputConstructor, then

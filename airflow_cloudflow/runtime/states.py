@@ -93,9 +93,14 @@ def _seconds(template: Any, state: State, value: Any, ctx: ExecutionContext, ret
     return float(raw)
 
 
+def wait_seconds(state: Wait, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> float:
+    """``Seconds`` or ``Seconds.$`` evaluated against the state's ``$Input``; a non-negative number."""
+    return _seconds(state.seconds, state, value, ctx, retry_count, "Wait Seconds")
+
+
 def run_wait(interp: "Interpreter", state: Wait, value: Any, ctx: ExecutionContext, retry_count: int):
     """Waits ``Seconds`` (or ``Seconds.$``) through the clock; "Output = input, as for Pass"."""
-    seconds = _seconds(state.seconds, state, value, ctx, retry_count, "Wait Seconds")
+    seconds = wait_seconds(state, value, ctx, retry_count)
     left = ctx.seconds_left()
     if left is not None and seconds > left:
         ctx.clock.sleep(max(left, 0.0))

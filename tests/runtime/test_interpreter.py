@@ -53,7 +53,7 @@ def test_piecewise_helpers_match_run_state():
     interp = interpreter(FLOW)
     ctx = interp.new_context({})
     state = interp.machine.graph["A"]
-    value = interp.state_input(state, {"x": 5}, ctx)
+    value = interp.construct_input(state, {"x": 5}, ctx)
     assert value == {"v": 5}
     assert interp.finish_state(state, value, value, ctx) == {"w": 5}
     assert ctx.globals == {"g": 5}
@@ -77,3 +77,38 @@ def test_catch_helper():
     state = interp.machine.graph["T"]
     assert interp.catch(state, {}, FlowError("E1", "d"), ctx) == StepResult({"Code": "E1", "Detail": "d"}, "H")
     assert interp.catch(state, {}, FlowError("E2"), ctx) is None
+
+
+def test_wait_seconds_helper():
+    interp = interpreter("- Type: Wait\n  Name: W\n  Seconds.$: $Input.s\n  End: true")
+    ctx = interp.new_context({})
+    assert interp.wait_seconds(interp.machine.graph["W"], {"s": 4}, ctx) == 4
+
+
+def test_using_replaces_the_distributed_runner():
+    interp = interpreter("""
+- Type: Map
+  Name: M
+  ProcessorConfig:
+    ExecutionMode: Express
+  ItemsPath: $Input.xs
+  Processor:
+    StartAt: P
+    States:
+      - Type: Pass
+        Name: P
+        End: true
+  OutputConstructor:
+    got.$: $Output
+  End: true
+""")
+    calls = []
+
+    def runner(interp_, state, map_input, ctx, retry_count=0):
+        calls.append(map_input)
+        return {"from": "elsewhere"}
+
+    twin = interp.using(distributed_runner=runner)
+    assert twin.execute({"xs": [1]}).output == {"got": {"from": "elsewhere"}}
+    assert calls == [{"xs": [1]}]
+    assert interp.execute({"xs": [1]}).output == {"got": {"Items": [1]}}
