@@ -54,10 +54,19 @@ def child_record(child: ChildExecution, flow_name: str) -> dict[str, str]:
     }
 
 
+_encode_value = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _record_bytes(record: dict[str, str]) -> bytes:
-    """A record as it appears inside the file's array (4-space indent, like the seed)."""
-    text = json.dumps(record, ensure_ascii=False, indent=4)
-    return ("\n".join(_INDENT + line for line in text.split("\n"))).encode("utf-8")
+    """A record as it appears inside the file's array (4-space indent, like the seed).
+
+    Byte-for-byte what ``json.dumps(record, ensure_ascii=False, indent=4)`` indented by one level
+    gives, built field by field: ``indent=`` would drop to the pure-Python encoder, which made this
+    the slowest step of a 100,000-item Map.
+    """
+    inner = _INDENT + "    "
+    fields = ",\n".join(f"{inner}{_encode_value(key)}: {_encode_value(value)}" for key, value in record.items())
+    return f"{_INDENT}{{\n{fields}\n{_INDENT}}}".encode("utf-8")
 
 
 def result_prefix(prefix: str, map_run_name: str) -> str:
