@@ -107,7 +107,10 @@ class AirflowCluster:
                 )
         self.wait_until(self._healthy, self.startup_timeout, "all components healthy")
         self._client = httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self._token()}"}, timeout=30
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {self._token()}"},
+            timeout=30,
+            trust_env=False,  # never route 127.0.0.1 through a proxy from the environment
         )
         self.start_seconds = time.monotonic() - started
 
@@ -126,7 +129,8 @@ class AirflowCluster:
             _kill(leftover.pid)
         psutil.wait_procs(alive, timeout=5)
         for proc in self.processes.values():
-            proc.wait(timeout=5) if proc.poll() is None else None
+            if proc.poll() is None:
+                proc.wait(timeout=5)
         self.processes.clear()
 
     def _all_processes(self) -> list[psutil.Process]:
@@ -160,7 +164,7 @@ class AirflowCluster:
 
     def _healthy(self) -> bool:
         try:
-            health = httpx.get(f"{self.base_url}/api/v2/monitor/health", timeout=5).json()
+            health = httpx.get(f"{self.base_url}/api/v2/monitor/health", timeout=5, trust_env=False).json()
         except (httpx.HTTPError, ValueError):
             return False
         parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
@@ -176,7 +180,7 @@ class AirflowCluster:
     # -- REST API --------------------------------------------------------------------------
 
     def _token(self) -> str:
-        response = httpx.get(f"{self.base_url}/auth/token", timeout=10)
+        response = httpx.get(f"{self.base_url}/auth/token", timeout=10, trust_env=False)
         if response.status_code >= 400:
             raise ClusterError(f"cannot get a token: {response.status_code} {response.text}")
         return response.json()["access_token"]
