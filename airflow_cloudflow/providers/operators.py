@@ -130,16 +130,21 @@ class StateOperator(CloudFlowStepOperator):
                 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
                 moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-                self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_after_wait",
-                           kwargs={"given": given.to_json(), "value": value})
+                self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_after_wait")
         return run_state_step(self._interpreter(), state, given, ctx)
 
-    def resume_after_wait(self, context, event=None, given=None, value=None):
-        """Back from the deferrable wait (the worker slot was free meanwhile): finish the state."""
-        handoff_in = Handoff.from_json(given)
-        ctx = self._context(context, handoff_in.globals)
+    def resume_after_wait(self, context, event=None, **_):
+        """Back from the deferrable wait (the worker slot was free meanwhile): finish the state.
+
+        The input is pulled again from upstream rather than carried in the deferral, so a resumed
+        task never depends on what the trigger hands back.
+        """
+        given = self._given(context)
+        state = self.scope_graph[self.step.state]
+        ctx = self._context(context, given.globals)
         try:
-            handoff = wait_state_finish(self._interpreter(), self.scope_graph[self.step.state], value, ctx)
+            value, _seconds = wait_state_input(self._interpreter(), state, given, ctx)
+            handoff = wait_state_finish(self._interpreter(), state, value, ctx)
         except FlowError as err:
             self._fail(context, err)
         return self._hand_on(context, handoff)
