@@ -6,7 +6,7 @@ already has, the way astronomer-cosmos offers both (one converter behind both).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, Param, TaskGroup, XComArg
 
@@ -112,6 +112,7 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
             reader = tasks[step.upstream[0]]
             tasks[step.task_id] = MapShardOperator.partial(
                 **flow, **{**kwargs, "retries": options.shard_retries},
+                retry_delay=timedelta(seconds=options.shard_retry_delay),
                 in_shard_concurrency=threads,
                 max_active_tis_per_dagrun=instances,
                 map_index_template="{{ cloudflow_shard_label }}",

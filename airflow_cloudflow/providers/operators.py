@@ -245,7 +245,8 @@ class MapShardOperator(CloudFlowStepOperator):
         summary: ShardSummary = map_process_step(interp, state, run, shard, staging, ctx, concurrency=concurrency)
         log.info("CloudFlow MapRun %s shard %d (%s): %d succeeded, %d failed, %d already recorded",
                  run.map_run_name, shard.index, shard.label, summary.succeeded, summary.failed, summary.reused)
-        return {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed}
+        return {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed,
+                "reused": summary.reused}
 
 
 class MapWriterOperator(CloudFlowStepOperator):

@@ -31,6 +31,8 @@ class DagOptions:
     """Airflow retries of state tasks (the flow's own Retry rules are applied in-process)."""
     shard_retries: int = 2
     """Airflow retries of each processor shard instance (crash recovery; never duplicates results)."""
+    shard_retry_delay: float = 5.0
+    """Seconds before a crashed shard instance is retried."""
     local_store: str | None = None
     """A local folder serving oss:// and s3:// (demos, tests); None: real storage via connections."""
     staging_url: str | None = None

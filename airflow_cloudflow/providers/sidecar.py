@@ -137,6 +137,7 @@ KEYS: dict[str, Key] = {
     "pool": Key(_string),
     "retries": Key(_integer(0), nullable=False),
     "shard_retries": Key(_integer(0), nullable=False),
+    "shard_retry_delay": Key(_integer(0), nullable=False),
     "local_store": Key(_string, path=True),
     "staging_url": Key(_staging_url),
     "max_shards": Key(_integer(1)),
