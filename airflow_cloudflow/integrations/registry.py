@@ -22,6 +22,8 @@ class TaskCall:
     task_mode: str = "RequestComplete"
     state_name: str = ""
     execution_name: str = ""
+    task_token: str | None = None
+    """``$Context.Current.TaskToken`` for ``WaitForCustomCallback`` (None: the runner mints one)."""
 
     @property
     def resource(self) -> str | None:
@@ -48,15 +50,33 @@ class IntegrationRegistry:
 
     def __init__(self, runners: Mapping[str, Runner] | None = None):
         self._runners: dict[str, Runner] = dict(runners or {})
+        self._prefixes: dict[str, Runner] = {}
 
     def register(self, action: str, runner: Runner) -> None:
         self._runners[action] = runner
 
+    def register_prefix(self, prefix: str, runner: Runner) -> None:
+        """Serve every Action starting with ``prefix`` (e.g. ``arn:aws:lambda:``); an exact
+        registration wins, then the longest matching prefix."""
+        self._prefixes[prefix] = runner
+
     def actions(self) -> tuple[str, ...]:
         return tuple(sorted(self._runners))
 
+    def prefixes(self) -> tuple[str, ...]:
+        return tuple(sorted(self._prefixes))
+
+    def runner_for(self, action: str) -> Runner | None:
+        """The runner serving ``action`` (exact match first, then the longest prefix), or None."""
+        runner = self._runners.get(action)
+        if runner is None:
+            matches = [p for p in self._prefixes if action.startswith(p)]
+            if matches:
+                runner = self._prefixes[max(matches, key=len)]
+        return runner
+
     def invoke(self, call: TaskCall) -> Any:
-        runner = self._runners.get(call.action)
+        runner = self.runner_for(call.action)
         if runner is None:
             raise FlowError(
                 ErrorCodes.ACTION_NOT_SUPPORTED,
@@ -70,6 +90,14 @@ class IntegrationRegistry:
         return True
 
 
-def default_registry() -> IntegrationRegistry:
-    """The built-in integrations (none yet)."""
-    return IntegrationRegistry()
+def default_registry(**wiring: Any) -> IntegrationRegistry:
+    """The built-in integrations (``integrations.catalogue``), each connecting lazily on first use.
+
+    ``wiring`` (all optional) is passed to ``catalogue.build_registry``: ``connections`` (conn id →
+    ``RawConnection``; default ``AIRFLOW_CONN_*`` environment variables), ``stores`` (a
+    ``StoreResolver`` or a factory; default from the environment), ``flows`` (where sub-flow
+    definitions are found), ``allowed_modules``, ``callbacks`` (the task-token store).
+    """
+    from .catalogue import build_registry
+
+    return build_registry(**wiring)

@@ -61,7 +61,7 @@ def test_non_fc_action_returns_the_value_itself():
 def test_unmocked_resource_falls_back_to_registry():
     mocks = load_mocks({ARN: {"behaviour": "identity"}})
     with pytest.raises(FlowError) as err:
-        mocks.invoke(call({}, arn="other"))
+        mocks.invoke(call({}, arn="other", action="MNS:SendMessage"))
     assert err.value.code == ErrorCodes.ACTION_NOT_SUPPORTED
 
 

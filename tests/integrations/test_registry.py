@@ -17,9 +17,9 @@ def test_registered_runner_receives_the_call():
 
 def test_unknown_action_raises_action_not_supported():
     with pytest.raises(FlowError) as err:
-        default_registry().invoke(TaskCall("FC:InvokeFunction", {}))
+        default_registry().invoke(TaskCall("MNS:SendMessage", {}))
     assert err.value.code == ErrorCodes.ACTION_NOT_SUPPORTED
-    assert "FC:InvokeFunction" in err.value.detail
+    assert "MNS:SendMessage" in err.value.detail
 
 
 def test_resource_of():
