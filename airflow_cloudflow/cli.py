@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="write the one-line DAG loader into an Airflow DAGs folder")
     init.add_argument("dags_folder", metavar="DAGS_FOLDER")
+
+    from .commands.callback import add_parser as add_callback_parser
+
+    add_callback_parser(sub)
     return parser
 
 

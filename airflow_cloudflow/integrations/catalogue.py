@@ -64,7 +64,7 @@ def build_registry(
     aws_clients: Callable[[str], Any] | None = None,
     alibaba_conn_id: str | None = None,
     callback_poll_seconds: float | None = None,
-    announce_callbacks: bool = False,
+    announce_callbacks: bool = True,
 ) -> IntegrationCatalogue:
     """Every built-in integration.
 
