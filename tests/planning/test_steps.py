@@ -1,0 +1,195 @@
+"""Run-time steps of the Airflow engine, without Airflow: each must give what the interpreter gives."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from airflow_cloudflow.dialects import load_definition_text
+from airflow_cloudflow.exceptions import ErrorCodes, FlowError
+from airflow_cloudflow.integrations.mocks import load_mocks
+from airflow_cloudflow.planning.shards import Staging
+from airflow_cloudflow.planning.steps import (
+    Handoff,
+    MapRun,
+    map_process_step,
+    map_read_step,
+    map_write_step,
+    new_context,
+    parallel_join_step,
+    parallel_start_step,
+    pick_handoff,
+    run_region_step,
+    wait_state_finish,
+    wait_state_input,
+)
+from airflow_cloudflow.runtime.clock import FakeClock
+from airflow_cloudflow.runtime.interpreter import Interpreter
+from airflow_cloudflow.storage.local import LocalStore
+from airflow_cloudflow.storage.resolver import StoreResolver
+
+
+def machine(states: str):
+    text = "Type: StateMachine\nName: f\nSpecVersion: v1\nStartAt: M\nStates:\n" + textwrap.indent(
+        textwrap.dedent(states), "  "
+    )
+    return load_definition_text(text, "f.flow.yaml")
+
+
+MAP = """
+- Type: Map
+  Name: M
+  ProcessorConfig: {ExecutionMode: Express}
+  InputConstructor:
+    Items.$: $Input.Items
+    Limit.$: $Input.Limit
+  ItemsPath: $Input.Items
+  ItemConstructor:
+    v.$: $Item.v
+    limit.$: $Input.Limit
+  ItemBatcher: {MaxItemsPerBatch: 2}
+  ToleratedFailureCount: 1
+  Processor:
+    StartAt: C
+    States:
+      - Type: Choice
+        Name: C
+        Branches:
+          - {Condition: '$Input.Items[0].v > $Input.Items[0].limit', Next: F}
+        Default: P
+      - {Type: Pass, Name: P, End: true}
+      - {Type: Fail, Name: F, Code: TooBig}
+  OutputConstructor:
+    n.$: length($Output.Items)
+  Catch:
+    - {Errors: [FnF.ALL], Next: Caught}
+  End: true
+- {Type: Pass, Name: Caught, End: true}
+"""
+
+
+@pytest.fixture
+def staging(tmp_path):
+    store = LocalStore(tmp_path)
+    store.create_bucket("staging")
+    return lambda name: Staging(store, "staging", f"run/{name}")
+
+
+def interpreter(m, tmp_path=None):
+    stores = StoreResolver.local(tmp_path) if tmp_path else None
+    return Interpreter(m, integrations=load_mocks({}), stores=stores, clock=FakeClock())
+
+
+def distributed(m, given: Handoff, staging) -> Handoff:
+    interp = interpreter(m)
+    ctx = new_context(interp, "exec", given.output, {})
+    run = map_read_step(interp, m.graph["M"], given, ctx, staging, max_shards=2, shard_size=1)
+    run = MapRun.from_json(run.to_json())  # it travels by XCom
+    area = staging(run.map_run_name)
+    for shard in run.shards:
+        map_process_step(interp, m.graph["M"], run, shard, area, new_context(interp, "exec", given.output, {}),
+                         concurrency=1)
+    return map_write_step(interp, m.graph["M"], run, area, new_context(interp, "exec", given.output, {}))
+
+
+@pytest.mark.parametrize("limit, caught", [(10, False), (2, False), (1, True)])
+def test_distributed_map_steps_match_the_interpreter(limit, caught, staging):
+    m = machine(MAP)
+    items = [{"v": v} for v in (1, 5, 2, 7, 3)]
+    execution_input = {"Items": items, "Limit": limit}
+    expected = interpreter(m).execute(execution_input)
+    result = distributed(m, Handoff(execution_input, "M"), staging)
+    assert result.output == expected.output
+    assert result.next == ("Caught" if caught else None)
+    assert list(expected.visited) == (["M", "Caught"] if caught else ["M"])
+
+
+def test_a_reader_error_is_replayed_so_the_maps_catch_sees_it(staging, tmp_path):
+    m = machine(MAP.replace("ItemsPath: $Input.Items", "ItemsPath: $Input.Missing"))
+    result = distributed(m, Handoff({"Items": [], "Limit": 1}, "M"), staging)
+    assert result.next == "Caught"
+    assert result.output["Code"] == ErrorCodes.RUNTIME
+
+
+def test_the_shards_hold_every_child_and_only_refs_travel(staging):
+    m = machine(MAP)
+    interp = interpreter(m)
+    ctx = new_context(interp, "exec", {}, {})
+    given = Handoff({"Items": [{"v": i} for i in range(9)], "Limit": 100}, "M")
+    run = map_read_step(interp, m.graph["M"], given, ctx, staging, max_shards=2, shard_size=1)
+    assert len(run.shards) == 2  # 5 batches of ≤ 2 items, at most 2 shards
+    assert sum(s.child_count for s in run.shards) == 5 and sum(s.item_count for s in run.shards) == 9
+    assert "Items" not in str(run.to_json()["shards"])
+
+
+def test_region_step_loops_until_control_leaves_the_region():
+    m = machine("""
+    - {Type: Pass, Name: M, Next: Loop}
+    - Type: Choice
+      Name: Loop
+      Branches:
+        - {Condition: '$Input.n < 3', Next: Inc}
+      Default: Done
+    - Type: Pass
+      Name: Inc
+      InputConstructor:
+        n.$: intAdd($Input.n, 1)
+      Next: Loop
+    - {Type: Pass, Name: Done, End: true}
+    """)
+    interp = interpreter(m)
+    out = run_region_step(interp, m.graph, ("Loop", "Inc"), "Loop", Handoff({"n": 0}, "Loop"),
+                          new_context(interp, "e", {}, {}))
+    assert (out.output, out.next) == ({"n": 3}, "Done")
+
+
+def test_parallel_start_and_join_assemble_branch_outputs_and_globals():
+    m = machine("""
+    - Type: Parallel
+      Name: M
+      InputConstructor:
+        x.$: $Input.a
+      Branches:
+        - StartAt: A
+          States:
+            - {Type: Pass, Name: A, End: true}
+      OutputConstructor:
+        first.$: $Output.Branch0.x
+        seen.$: $Global.g
+      End: true
+    """)
+    interp = interpreter(m)
+    start = parallel_start_step(interp, m.graph["M"], Handoff({"a": 1}, "M"), new_context(interp, "e", {}, {}))
+    assert start.output == {"x": 1}
+    joined = parallel_join_step(interp, m.graph["M"], start, [Handoff({"x": 1}, None, {"g": "from-branch"})],
+                                new_context(interp, "e", {}, {}))
+    assert joined.output == {"first": 1, "seen": "from-branch"} and joined.next is None
+    assert joined.globals == {"g": "from-branch"}
+
+
+def test_wait_steps_split_the_wait_from_the_rest_of_the_state():
+    m = machine("""
+    - Type: Wait
+      Name: M
+      Seconds.$: $Input.s
+      OutputConstructor:
+        waited.$: $Input.s
+      Next: After
+    - {Type: Pass, Name: After, End: true}
+    """)
+    interp = interpreter(m)
+    ctx = new_context(interp, "e", {}, {})
+    value, seconds = wait_state_input(interp, m.graph["M"], Handoff({"s": 7}, "M"), ctx)
+    assert (value, seconds) == ({"s": 7}, 7)
+    done = wait_state_finish(interp, m.graph["M"], value, ctx)
+    assert (done.output, done.next) == ({"waited": 7}, "After")
+    assert interp.clock.slept == 0  # the waiting itself is Airflow's (a deferral), not the step's
+
+
+def test_pick_handoff_takes_the_upstream_that_chose_this_state():
+    chosen = Handoff({"k": 2}, "B")
+    assert pick_handoff([("B", None), ("B", Handoff({}, "C")), ("B", chosen)], "B") is chosen
+    assert pick_handoff([("*", chosen)], "X") is chosen
+    with pytest.raises(FlowError):
+        pick_handoff([("B", Handoff({}, "C"))], "B")
