@@ -3,8 +3,9 @@
 ``WaitForCustomCallback`` mode (CloudFlow's ``ReportTaskSucceeded`` / ``ReportTaskFailed``).
 
 ``--at LOCATION`` is where the tokens live: a local folder (default ``$CLOUDFLOW_CALLBACK_DIR`` or
-``~/.airflow-cloudflow``, what ``run`` uses), or, for flows run by Airflow, the staging location's
-``callbacks/`` folder as a URL (``oss://bucket/prefix/callbacks/``, ``s3://…``, ``file:///…``), with
+``~/.airflow-cloudflow``, what ``run`` uses), or, for flows run by Airflow, the staging location
+(``[cloudflow] staging_url`` or the sidecar's, e.g. ``oss://bucket/prefix``, ``s3://…``, ``file:///…``),
+whose ``callbacks/`` folder holds the tokens, with
 the object-storage connection in ``AIRFLOW_CONN_OSS_DEFAULT`` / ``AIRFLOW_CONN_AWS_DEFAULT``.
 Exit codes: 0 reported, 2 bad arguments, unknown or already completed token.
 """
@@ -31,7 +32,7 @@ def add_parser(sub) -> None:
     cb.add_argument("--error", default=None, help="fail: the error code (default FnF.TaskFailed)")
     cb.add_argument("--cause", default=None, help="fail: the error detail")
     cb.add_argument("--at", metavar="LOCATION", default=None,
-                    help="token folder: a directory, or oss:// s3:// file:// URL (default: the local token folder)")
+                    help="where tokens live (in LOCATION/callbacks/): a directory or the staging oss:// s3:// file:// URL")
 
 
 def parse_value(text: str, source: str) -> Any:
@@ -60,8 +61,8 @@ def token_store(location: str | None):
         from ..storage.resolver import StoreResolver
 
         store = StoreResolver.from_environment().for_scheme(parsed.scheme)
-        prefix = parsed.path.strip("/")
-        return TokenStore(store, parsed.netloc, f"{prefix}/" if prefix else "")
+        base = parsed.path.strip("/")
+        return TokenStore(store, parsed.netloc, f"{base}/callbacks/" if base else "callbacks/")
     raise UsageError(f"--at must be a folder or an oss://, s3:// or file:// URL, got {location!r}")
 
 

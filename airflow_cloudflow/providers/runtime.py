@@ -51,12 +51,15 @@ def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = 
     Mocks are shared by the tasks of one DAG run that execute in the same process (``dag.test()``),
     so ``fail_first_n`` counts "the first n invocations … in one execution" across states there.
     """
-    integrations = None
+    from .integrations import airflow_registry
+
     if options.mocks:
         key = (options.mocks, run_id)
         integrations = _MOCKS.get(key)
         if integrations is None:
-            integrations = _MOCKS[key] = load_mocks(options.mocks)
+            integrations = _MOCKS[key] = load_mocks(options.mocks, fallback=airflow_registry(options))
+    else:
+        integrations = airflow_registry(options)
     return Interpreter(machine, integrations=integrations, stores=_store_resolver(options))
 
 
