@@ -108,8 +108,9 @@ class RetryRule:
     max_attempts: int
     interval_seconds: float
     backoff_rate: float = 1.0
-    max_backoff_seconds: float | None = None
+    max_backoff_seconds: float | None = None  # ASL: MaxDelaySeconds
     description: str | None = None
+    jitter_strategy: str | None = None  # ASL: "FULL" | "NONE" (None: no jitter)
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
 
 
@@ -121,7 +122,51 @@ class CatchRule:
     next: str
     output_constructor: Template | None = None
     description: str | None = None
+    asl: "AslIO | None" = None  # ASL: the catcher's ResultPath (JSONPath) or Output/Assign (JSONata)
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
+
+
+# --------------------------------------------------------------------------- ASL processing
+
+
+@dataclass(frozen=True, kw_only=True)
+class AslIO:
+    """ASL input/output processing of one state (or one Catch rule, or one JSONata Choice rule).
+
+    JSONPath: "InputPath selects part of the raw input; ResultPath places the result inside the
+    *raw* state input; OutputPath selects the part passed on" (asl-distributed-map.md §2.8), with
+    ``Parameters`` and ``ResultSelector`` payload templates between them. JSONata: "``Output``
+    replaces ``ResultSelector``, ``ResultPath`` and ``OutputPath``. ``Assign`` sets variables"
+    (§2.10). A path field is ``None`` when absent (``$``), ``Literal(None)`` when written ``null``,
+    else an ``Expression`` holding the compiled path. The interpreter applies the record whenever a
+    state carries one (``State.asl``), whatever the dialect of the file.
+    """
+
+    query_language: str = "JSONPath"  # "JSONPath" | "JSONata"
+    input_path: "Template | None" = None
+    parameters: "Template | None" = None  # Parameters (JSONPath) / Arguments (JSONata)
+    result: "Template | None" = None  # Pass "Result"
+    result_selector: "Template | None" = None
+    result_path: "Template | None" = None
+    output_path: "Template | None" = None
+    output: "Template | None" = None  # JSONata Output
+    assign: "Template | None" = None  # Assign (both languages)
+
+    @property
+    def jsonata(self) -> bool:
+        return self.query_language == "JSONata"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DynamicValue:
+    """A Map/ItemReader/ItemBatcher number given as a literal, a ``*Path`` reference path or a
+    JSONata expression; ``field`` names the written field (``MaxConcurrencyPath``…) for the causes
+    AWS records ("The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid
+    integer: $.X")."""
+
+    field: str
+    template: "Template"
+    kind: str = "literal"  # "literal" | "path" | "jsonata"
 
 
 # --------------------------------------------------------------------------- states
@@ -138,6 +183,7 @@ class State:
     global_constructor: Template | None = None
     next: str | None = None
     end: bool = False
+    asl: AslIO | None = None  # ASL I/O processing (InputPath … Assign); None for CloudFlow states
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
 
     type = "State"  # overridden by every subclass (a class attribute, not a field)
@@ -174,6 +220,7 @@ class Task(State):
     task_mode: str = "RequestComplete"
     parameters: Template | None = None
     timeout: Template | None = None  # seconds; "0 means never time out"
+    heartbeat: Template | None = None  # ASL HeartbeatSeconds(Path) (accepted; not enforced)
     retry: tuple[RetryRule, ...] = ()
     catch: tuple[CatchRule, ...] = ()
 
@@ -185,6 +232,7 @@ class ChoiceBranch:
 
     condition: Expression
     next: str
+    asl: AslIO | None = None  # ASL JSONata rule: its Assign / Output
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
 
 
@@ -254,6 +302,9 @@ class ItemReader:
     source_type: str
     source_parameters: Template
     csv_headers: tuple[str, ...] | None = None
+    resource: str | None = None  # ASL: arn:aws:states:::s3:getObject | s3:listObjectsV2
+    reader_config: Template | None = None  # ASL ReaderConfig (MaxItems excluded)
+    max_items: DynamicValue | None = None  # ASL ReaderConfig MaxItems / MaxItemsPath
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
 
 
@@ -265,6 +316,8 @@ class ItemBatcher:
     max_items_per_batch: int | None = None
     max_input_bytes_per_batch: int | None = None
     batch_input: Template | None = None
+    max_items_per_batch_value: DynamicValue | None = None  # ASL MaxItemsPerBatch(Path) / JSONata
+    max_input_bytes_per_batch_value: DynamicValue | None = None
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
 
 
@@ -273,7 +326,22 @@ class ResultWriter:
     """``ResultWriter.Parameters``: evaluates to ``{Bucket, Prefix}``."""
 
     parameters: Template
+    resource: str | None = None  # ASL: arn:aws:states:::s3:putObject
+    writer_config: Any = None  # ASL WriterConfig {OutputType, Transformation}
     location: Location = field(default=UNKNOWN_LOCATION, compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AslMapConfig:
+    """The ASL Map fields the CloudFlow model has no slot for: ``Label``, ``ExecutionType``, JSONata
+    ``Items``, and the limits that may be ``*Path`` or JSONata values."""
+
+    label: str | None = None
+    execution_type: str | None = None
+    items: Template | None = None  # JSONata Items
+    max_concurrency: DynamicValue | None = None
+    tolerated_failure_count: DynamicValue | None = None
+    tolerated_failure_percentage: DynamicValue | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,6 +360,7 @@ class Map(State):
     max_items: int | None = None
     tolerated_failure_percentage: float | None = None
     tolerated_failure_count: int | None = None
+    asl_map: AslMapConfig | None = None
     retry: tuple[RetryRule, ...] = ()
     catch: tuple[CatchRule, ...] = ()
 
@@ -307,6 +376,7 @@ class Wait(State):
 
     type = "Wait"
     seconds: Template
+    timestamp: Template | None = None  # ASL Timestamp / TimestampPath (RFC 3339)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,6 +393,8 @@ class Fail(State):
     type = "Fail"
     code: str | None = None
     detail: str | None = None
+    code_template: Template | None = None  # ASL ErrorPath / JSONata Error
+    detail_template: Template | None = None  # ASL CausePath / JSONata Cause
 
 
 STATE_TYPES: dict[str, type[State]] = {

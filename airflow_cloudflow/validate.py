@@ -14,6 +14,7 @@ from collections import deque
 from .diagnostics import ERROR, WARNING, Issue
 from .model import Choice, Fail, Map, Parallel, State, StateGraph, StateMachine, Succeed, iter_scopes
 from .validate_catalogue import FLOW_NAME_PATTERN
+from .validate_asl import check_asl_machine, check_asl_state
 from .validate_fields import check_state, issue_at
 
 _FLOW_NAME = re.compile(FLOW_NAME_PATTERN)
@@ -23,7 +24,8 @@ def validate(machine: StateMachine) -> list[Issue]:
     """All semantic issues of ``machine`` (errors and warnings), in model order."""
     issues: list[Issue] = []
     file = machine.source_file
-    if machine.name and not _FLOW_NAME.fullmatch(machine.name):
+    asl = machine.dialect == "asl"  # ASL has no Name field: the file stem names the machine
+    if machine.name and not asl and not _FLOW_NAME.fullmatch(machine.name):
         issues.append(issue_at(file, machine.graph.location, "/Name", "CF-E300",
                                f"flow Name {machine.name!r} must match {FLOW_NAME_PATTERN} "
                                "(letters, digits, _ and -, starting with a letter or _, 1-128 characters)"))
@@ -31,7 +33,10 @@ def validate(machine: StateMachine) -> list[Issue]:
         issues.append(issue_at(file, machine.graph.location, "/Timeout", "CF-E311",
                                f"flow Timeout must be >= 0 seconds, got {machine.timeout_seconds}"))
     owner = _scope_owners(machine.graph)
-    _check_scope(machine.graph, file, owner, issues, in_map=False)
+    check = check_asl_state if asl else check_state
+    _check_scope(machine.graph, file, owner, issues, in_map=False, check=check)
+    if asl:
+        issues.extend(check_asl_machine(machine))
     return issues
 
 
@@ -45,7 +50,7 @@ def _scope_owners(graph: StateGraph) -> dict[str, int]:
 
 
 def _check_scope(graph: StateGraph, file: str | None, owner: dict[str, int], issues: list[Issue],
-                 in_map: bool) -> None:
+                 in_map: bool, check=check_state) -> None:
     """One scope: duplicates, targets, Next/End, reachability; then recurse into nested scopes."""
     seen: set[str] = set()
     for state in graph.states:
@@ -60,14 +65,14 @@ def _check_scope(graph: StateGraph, file: str | None, owner: dict[str, int], iss
                                + _elsewhere(graph.start_at, owner)))
     for state in graph.states:
         _check_transitions(state, file, names, owner, issues)
-        issues.extend(check_state(state, file, in_map))
+        issues.extend(check(state, file, in_map))
     _check_reachability(graph, file, issues)
     for state in graph.states:
         if isinstance(state, Parallel):
             for branch in state.branches:
-                _check_scope(branch, file, owner, issues, in_map)
+                _check_scope(branch, file, owner, issues, in_map, check)
         elif isinstance(state, Map):
-            _check_scope(state.processor, file, owner, issues, in_map=True)
+            _check_scope(state.processor, file, owner, issues, in_map=True, check=check)
 
 
 def _elsewhere(name: str, owner: dict[str, int]) -> str:

@@ -94,3 +94,34 @@ RESULT_WRITER_PARAMETERS = (("Bucket",), ("Prefix",))
 def is_known_action(action: str) -> bool:
     """True when an integration exists (or is planned) for ``action``."""
     return action in KNOWN_ACTIONS or action.split(":", 1)[0] in KNOWN_ACTION_SERVICES
+
+ASL_CODES: dict[str, str] = {
+    # Amazon States Language (``*.asl.json`` / ``*.asl.yaml``). Structural problems shared with
+    # CloudFlow keep their ``CF-E1xx``/``CF-E2xx`` codes (wrong type, missing/unknown field, graph).
+    "ASL-E100": "JSON syntax error (reported at the parser's line and column)",
+    "ASL-E301": "QueryLanguage is not JSONPath/JSONata, or a state uses JSONPath inside a JSONata machine",
+    "ASL-E302": "a JSONPath-only field (…Path) in a JSONata state",
+    "ASL-E303": "a field is given twice (literal and …Path form, ItemSelector and Parameters, …)",
+    "ASL-E304": "a number field is negative or not a number (MaxConcurrency, TimeoutSeconds, tolerances, …)",
+    "ASL-E305": "Retry/Catch ErrorEquals is empty",
+    "ASL-E306": "States.ALL is not alone in its ErrorEquals",
+    "ASL-E307": "a Retry/Catch rule with States.ALL is not the last rule",
+    "ASL-E308": "Retry value out of range (MaxAttempts < 0, IntervalSeconds < 1, BackoffRate < 1, bad JitterStrategy)",
+    "ASL-E309": "state name longer than 80 characters",
+    "ASL-E310": "Wait state without exactly one of Seconds, SecondsPath, Timestamp, TimestampPath",
+    "ASL-E311": "Choice state with an empty Choices array",
+    "ASL-E312": "ProcessorConfig Mode/ExecutionType invalid",
+    "ASL-E313": "distributed-only field (ItemReader, ItemBatcher, ResultWriter, Label, ToleratedFailure…) on an inline Map",
+    "ASL-E314": "Map Label empty, longer than 40 characters, or holding a forbidden character",
+    "ASL-E315": "unsupported ItemReader / ResultWriter Resource",
+    "ASL-E316": "ItemBatcher without any limit",
+    "ASL-E317": "empty ResultWriter (neither Resource/Parameters nor WriterConfig)",
+    "ASL-E318": "duplicate Map Label in the definition",
+    "ASL-E319": "Task Resource is not an ARN",
+    "ASL-E320": "Timestamp is not an RFC 3339 timestamp",
+    "ASL-E401": "invalid path, payload template, intrinsic function or JSONata expression",
+    "ASL-E402": "invalid Choice rule (no Variable, several operators, wrong value type, JSONata without Condition)",
+}
+"""ASL issue codes (``lint`` reports them next to the shared structural ``CF-*`` codes)."""
+
+ALL_CODES: dict[str, str] = {**CODES, **ASL_CODES}

@@ -1,7 +1,7 @@
 """Definition front-ends: file → ``StateMachine`` plus every ``Issue`` found on the way.
 
 ``DIALECTS`` maps a dialect name to its parser; ``dialect_for`` picks one from the file name
-(``*.asl.json`` / ``*.asl.yaml`` are reserved for the ASL dialect, registered when it lands).
+(``*.asl.json`` / ``*.asl.yaml`` are the ASL dialect).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 from ..diagnostics import ERROR, Issue
 from ..exceptions import DefinitionError
 from ..model import StateMachine
+from .asl import parse_asl
 from .cloudflow import parse_cloudflow
 from .yaml_nodes import YamlDocument
 
 Parser = Callable[[str, "str | None"], "tuple[StateMachine | None, list[Issue], YamlDocument | None]"]
 
-DIALECTS: dict[str, Parser] = {"cloudflow": parse_cloudflow}
+DIALECTS: dict[str, Parser] = {"cloudflow": parse_cloudflow, "asl": parse_asl}
 """Dialect name → ``parse(text, file) -> (machine | None, load issues, document with marks)``."""
 
 SUFFIXES: tuple[tuple[str, str], ...] = (

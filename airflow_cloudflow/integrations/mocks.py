@@ -10,6 +10,14 @@ Behaviours, exactly as the conformance README defines them:
 
 "A Task with no OutputConstructor outputs ``$Output``, which is ``{"Body": <function return value>}``"
 for ``FC:InvokeFunction``; other actions return the value itself.
+
+ASL Lambda resources: a mock may be keyed by the function's ARN or its bare name. For
+``arn:aws:states:::lambda:invoke`` (and its ``.waitForTaskToken`` form) the event is
+``Parameters.Payload`` and the result ``{"ExecutedVersion": "$LATEST", "Payload": <return>,
+"StatusCode": 200}``; for a plain ``arn:aws:lambda:…:function:name`` Resource the event is the whole
+effective input and the result the function's return value. ``fail`` yields Error=``code``,
+Cause=``detail``. ``sleep_seconds`` (any behaviour) is the function's run time, spent on the
+execution's clock by the ASL Task (so a ``TimeoutSeconds`` shorter than it times the Task out).
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from .registry import IntegrationRegistry, TaskCall, default_registry
 
 BEHAVIOURS = ("identity", "constant", "fail", "fail_first_n")
 FC_INVOKE = "FC:InvokeFunction"
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_ARN = "arn:aws:lambda:"
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Behaviour:
     code: str = ErrorCodes.TASK_FAILED
     detail: str | None = None
     n: int = 0
+    sleep_seconds: float = 0.0
 
     @classmethod
     def from_json(cls, resource: str, spec: Any) -> "Behaviour":
@@ -48,7 +59,11 @@ class Behaviour:
             raise ValueError(f"mock for {resource!r}: {kind!r} needs a string 'code'")
         if kind == "fail_first_n" and not isinstance(spec.get("n"), int):
             raise ValueError(f"mock for {resource!r}: 'fail_first_n' needs an integer 'n'")
-        return cls(kind, spec.get("value"), spec.get("code", ErrorCodes.TASK_FAILED), spec.get("detail"), spec.get("n", 0))
+        sleep = spec.get("sleep_seconds", 0)
+        if isinstance(sleep, bool) or not isinstance(sleep, (int, float)) or sleep < 0:
+            raise ValueError(f"mock for {resource!r}: 'sleep_seconds' must be a non-negative number")
+        return cls(kind, spec.get("value"), spec.get("code", ErrorCodes.TASK_FAILED), spec.get("detail"),
+                   spec.get("n", 0), float(sleep))
 
 
 class MockIntegrations(IntegrationRegistry):
@@ -64,9 +79,24 @@ class MockIntegrations(IntegrationRegistry):
         self.calls: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def invoke(self, call: TaskCall) -> Any:
+    def _find(self, call: TaskCall) -> tuple[str | None, Behaviour | None]:
         resource = call.resource
-        behaviour = self.behaviours.get(resource) if resource is not None else None
+        if resource is None:
+            return None, None
+        behaviour = self.behaviours.get(resource)
+        if behaviour is None and resource.startswith(LAMBDA_ARN):  # arn:aws:lambda:r:a:function:NAME[:q]
+            parts = resource.split(":")
+            if len(parts) >= 7:
+                behaviour = self.behaviours.get(parts[6])
+        return resource, behaviour
+
+    def duration(self, call: TaskCall) -> float | None:
+        """How long the mocked function runs (``sleep_seconds``), when mocked."""
+        behaviour = self._find(call)[1]
+        return behaviour.sleep_seconds if behaviour is not None and behaviour.sleep_seconds else None
+
+    def invoke(self, call: TaskCall) -> Any:
+        resource, behaviour = self._find(call)
         if behaviour is None:
             return self.fallback.invoke(call)
         with self._lock:
@@ -75,11 +105,18 @@ class MockIntegrations(IntegrationRegistry):
         kind = behaviour.kind
         if kind == "fail" or (kind == "fail_first_n" and number <= behaviour.n):
             raise FlowError(behaviour.code, behaviour.detail, state=call.state_name or None)
+        params = call.parameters
+        lambda_invoke = call.action.startswith(LAMBDA_INVOKE)
         if kind == "constant":
             value = behaviour.value
+        elif lambda_invoke:
+            value = params.get("Payload") if isinstance(params, dict) else None
+        elif call.action.startswith(LAMBDA_ARN):
+            value = params
         else:
-            params = call.parameters
             value = params.get("body") if isinstance(params, dict) else None
+        if lambda_invoke:
+            return {"ExecutedVersion": "$LATEST", "Payload": value, "StatusCode": 200}
         return {"Body": value} if call.action == FC_INVOKE else value
 
     def may_block(self, action: str) -> bool:

@@ -48,7 +48,8 @@ class ExecutionContext:
     earlier keeps showing "the value before". ``deadline`` comes from the flow-level ``Timeout``.
     """
 
-    __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_execution")
+    __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_execution",
+                 "variables", "events", "asl_execution")
 
     def __init__(
         self,
@@ -70,6 +71,9 @@ class ExecutionContext:
             deadline = self.started + timedelta(seconds=timeout_seconds)
         self.deadline = deadline
         self._execution: dict[str, Any] | None = None
+        self.variables: dict[str, Any] | None = None  # ASL workflow variables of this scope
+        self.events: Any = None  # ASL history event ids (an itertools.count shared by the execution)
+        self.asl_execution: dict[str, Any] | None = None  # ASL $$.Execution (built on first use)
 
     @property
     def execution(self) -> dict[str, Any]:

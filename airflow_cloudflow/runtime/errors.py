@@ -7,6 +7,7 @@ contains the error (or ``FnF.ALL``) is used. Later matching rules are ignored."
 
 from __future__ import annotations
 
+import random
 from typing import Sequence, TypeVar
 
 from ..model import ALL_ERRORS, CatchRule, RetryRule
@@ -14,9 +15,28 @@ from ..model import ALL_ERRORS, CatchRule, RetryRule
 R = TypeVar("R", RetryRule, CatchRule)
 
 
+ASL_ALL = "States.ALL"
+ASL_TASK_FAILED = "States.TaskFailed"
+ASL_RUNTIME = "States.Runtime"
+ASL_TIMEOUT = "States.Timeout"
+ASL_NOT_MATCHED_BY_ALL = frozenset({"States.DataLimitExceeded"})
+
+
 def matches(errors: Sequence[str], code: str) -> bool:
-    """True when ``errors`` names ``code`` or holds the wildcard ``FnF.ALL``."""
-    return code in errors or ALL_ERRORS in errors
+    """True when ``errors`` names ``code`` or holds the wildcard ``FnF.ALL``.
+
+    ASL: "``States.ALL`` … matches any known error name"; it does not match
+    ``States.DataLimitExceeded``, and ``States.Runtime`` is never retried nor caught, "not even with
+    an explicit catcher" [REC other_catch_states_runtime]. "``States.TaskFailed`` acts as a wildcard
+    that matches any known error name except for ``States.Timeout``".
+    """
+    if code in errors or ALL_ERRORS in errors:
+        return code != ASL_RUNTIME
+    if ASL_ALL in errors:
+        return code != ASL_RUNTIME and code not in ASL_NOT_MATCHED_BY_ALL
+    if ASL_TASK_FAILED in errors:
+        return code not in (ASL_RUNTIME, ASL_TIMEOUT) and code not in ASL_NOT_MATCHED_BY_ALL
+    return False
 
 
 def first_match(rules: Sequence[R], code: str) -> tuple[int, R] | None:
@@ -38,6 +58,8 @@ def retry_delay(rule: RetryRule, retry_number: int) -> float:
     delay = rule.interval_seconds * (rate ** (retry_number - 1))
     if rule.max_backoff_seconds is not None:
         delay = min(delay, rule.max_backoff_seconds)
+    if rule.jitter_strategy == "FULL":  # ASL: "a random delay between 0 and the computed interval"
+        delay = random.uniform(0.0, delay)
     return max(delay, 0.0)
 
 

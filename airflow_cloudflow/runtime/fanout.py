@@ -80,7 +80,13 @@ def iter_child_inputs(
     interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext
 ) -> Iterator[ChildInput]:
     """Stream the children's inputs: items → ItemConstructor → ItemBatcher. A batch child's input
-    is ``{"Items": [...]}``, plus ``"BatchInput"`` only when it is configured."""
+    is ``{"Items": [...]}``, plus ``"BatchInput"`` only when it is configured. An ASL Map
+    (``map_state.asl``) is handed its raw state input and goes to ``asl_map``."""
+    if map_state.asl is not None:
+        from .asl_map import iter_child_inputs as asl_child_inputs
+
+        yield from asl_child_inputs(interpreter, map_state, map_input, ctx)
+        return
     items = iter_items(interpreter, map_state, map_input, ctx)
     constructor = map_state.item_constructor
     if constructor is not None:
@@ -188,7 +194,12 @@ def map_result(
     Without ResultWriter: ``{"Items": [outputs in child order]}``. With it: the records and the
     manifest are written (also when the tolerance is exceeded) and the output is
     ``{"MapRunName", "ResultWriterDetails": {"Bucket", "Key"}}``. Children may come in any order.
+    An ASL Map (``map_state.asl``) goes to ``asl_map.map_result``.
     """
+    if map_state.asl is not None:
+        from .asl_map import map_result as asl_map_result
+
+        return asl_map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input, ctx=ctx)
     tally = _Tally()
     writer = map_state.result_writer
     if writer is None:

@@ -22,6 +22,7 @@ from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
 from .errors import RetryBudget, first_match
 from .evaluation import Compiled, compiled, evaluate, reads_context
+from .asl_run import run_asl_state
 from .fanout import run_distributed
 from .states import HANDLERS, wait_seconds
 
@@ -44,12 +45,18 @@ class StatePlan(NamedTuple):
     globals: Compiled | None
     retry: tuple
     catch: tuple
+    asl: Any = None  # the state's AslIO: run by ``asl_run`` (ASL processing, Retry, Catch)
 
 
 def plan_state(state: State) -> StatePlan:
     def comp(template: Any) -> Compiled | None:
         return None if template is None else compiled(template)
 
+    if state.asl is not None:
+        from .asl_states import ASL_HANDLERS
+
+        return StatePlan(ASL_HANDLERS[type(state)], None, None, None, tuple(getattr(state, "retry", ())),
+                         tuple(getattr(state, "catch", ())), state.asl)
     return StatePlan(
         HANDLERS[type(state)],
         comp(state.input_constructor),
@@ -213,6 +220,8 @@ class Interpreter:
         """Run one state with its Retry/Catch. Raises ``FlowError`` (with ``state`` set) when
         the failure is not caught."""
         plan = self.plan(state)
+        if plan.asl is not None:
+            return run_asl_state(self, state, plan, input, ctx)
         value = input
         try:
             if ctx.deadline is not None:

@@ -1,0 +1,176 @@
+"""ASL JSONata: ``{% expr %}`` strings compiled once (with ``jsonata-python``), evaluated many times.
+
+"The expression context provides ``$states.input``, ``$states.result``, ``$states.errorOutput`` (in
+Catch) and ``$states.context`` (the context object, including ``.Map.Item.*``)"; workflow variables
+are ``$name``. "Expression failures are ``States.QueryEvaluationError``. One example is a reference
+to an undefined variable: "The JSONata expression '$stateError' specified for the field
+'Output/error' returned nothing (undefined)."" (asl-distributed-map.md §2.10).
+
+``variables`` (the same dict the JSONPath side uses): ``input``, ``context``, ``variables`` (the
+workflow variables in scope), and optionally ``result`` / ``errorOutput``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Callable
+
+from ..exceptions import ExpressionSyntaxError, FlowError
+from ..model import UNKNOWN_LOCATION, ArrayTemplate, Expression, Literal, Location, ObjectTemplate, Template
+
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+OPEN, CLOSE = "{%", "%}"
+_JSON_TYPES = (dict, list, str, int, float, bool, type(None))
+_STATE_KEYS = ("input", "context", "result", "errorOutput")
+
+
+def is_jsonata(value: Any) -> bool:
+    """"A string that begins with ``{%`` and ends with ``%}``" is a JSONata expression."""
+    return isinstance(value, str) and value.startswith(OPEN) and value.endswith(CLOSE) and len(value) >= 4
+
+
+def _lib():
+    """``jsonata-python``, imported on first use (CloudFlow runs never pay for it)."""
+    import jsonata
+    from jsonata.jexception import JException
+    from jsonata.utils import Utils
+
+    return jsonata, JException, Utils
+
+
+def _null(value: Any, null: Any) -> Any:
+    """A bound JSON ``null`` must stay ``null`` (jsonata-python reads ``None`` as undefined)."""
+    return null if value is None else value
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name AWS prints in ``Expected 'array', but was '<type>'``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class JsonataExpression:
+    """One compiled expression. ``field`` is the field path used in causes (``Items``,
+    ``Output/error``, ``Arguments/Payload``…)."""
+
+    roots: frozenset[str] = frozenset()
+
+    def __init__(self, source: str, field: str = ""):
+        self.source = source
+        self.field = field
+        jsonata, JException, self._utils = _lib()
+        self._jexception = JException
+        try:
+            self._expr = jsonata.Jsonata(source)
+        except JException as exc:
+            raise ExpressionSyntaxError(f"JSONata syntax error: {exc}", source, getattr(exc, "location", 0) or 0) from None
+        self._expr.set_output_convert_nulls(False)
+        self._lock = threading.Lock()
+
+    def fail(self, detail: str) -> FlowError:
+        return FlowError(QUERY_EVALUATION_ERROR, detail)
+
+    def evaluate(self, variables: dict[str, Any]) -> Any:
+        null = self._utils.NULL_VALUE
+        bindings = {name: _null(value, null) for name, value in (variables.get("variables") or {}).items()}
+        bindings["states"] = {key: variables[key] for key in _STATE_KEYS if key in variables}
+        try:
+            with self._lock:  # a compiled jsonata-python expression keeps evaluation state
+                value = self._expr.evaluate(None, bindings)
+        except self._jexception as exc:
+            raise self.fail(
+                f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
+                f"threw an error during evaluation. {exc}"
+            ) from None
+        except RecursionError:
+            raise self.fail(f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
+                            "exceeded the evaluation depth") from None
+        if value is None:
+            raise self.fail(
+                f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
+                "returned nothing (undefined)."
+            )
+        value = self._utils.convert_nulls(value)
+        if not isinstance(value, _JSON_TYPES):
+            raise self.fail(
+                f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
+                "returned an unsupported result type."
+            )
+        return _plain(value)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"JsonataExpression({self.source!r}, field={self.field!r})"
+
+
+def _plain(value: Any) -> Any:
+    """jsonata-python returns list subclasses (sequences); hand back plain JSON values, and
+    integral floats as ints (JSONata numbers are doubles; AWS prints ``2``, not ``2.0``)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def compile_jsonata(value: str, field: str = "") -> JsonataExpression:
+    """Compile a ``{% … %}`` string (the text between the markers, stripped)."""
+    return JsonataExpression(value[2:-2].strip(), field)
+
+
+Locator = Callable[[str], Location]
+
+
+def compile_jsonata_template(value: Any, field: str = "", pointer: str = "", locate: Locator | None = None) -> Template:
+    """A JSONata-mode field value: ``{% %}`` strings anywhere inside become expressions, the rest
+    is literal (a subtree without any expression folds into one ``Literal``). ``field`` is the
+    cause's field path (``Output``, ``Output/error``)."""
+    if is_jsonata(value):
+        try:
+            compiled = compile_jsonata(value, field)
+        except ExpressionSyntaxError as exc:
+            exc.pointer = pointer  # type: ignore[attr-defined]
+            raise
+        return Expression(compiled.source, compiled, locate(pointer) if locate else UNKNOWN_LOCATION)
+    if isinstance(value, dict):
+        fields = tuple(
+            (key, compile_jsonata_template(item, f"{field}/{key}" if field else key,
+                                           f"{pointer}/{_escape(key)}", locate))
+            for key, item in value.items()
+        )
+        if all(isinstance(t, Literal) for _, t in fields):
+            return Literal(value)
+        return ObjectTemplate(fields)
+    if isinstance(value, list):
+        items = tuple(
+            compile_jsonata_template(item, field, f"{pointer}/{i}", locate) for i, item in enumerate(value)
+        )
+        if all(isinstance(t, Literal) for t in items):
+            return Literal(value)
+        return ArrayTemplate(items)
+    return Literal(value)
+
+
+def _escape(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+__all__ = [
+    "QUERY_EVALUATION_ERROR", "JsonataExpression", "compile_jsonata", "compile_jsonata_template",
+    "is_jsonata", "json_type",
+]

@@ -1,0 +1,215 @@
+"""The ASL Map: items, ItemSelector, ItemBatcher, inline iterations and the distributed Map Run.
+
+"``InputPath``, then items, ItemSelector, ItemBatcher and the children" (§2.8). Items come from the
+``ItemReader`` ("When ``ItemReader`` is present, ``ItemsPath`` is ignored entirely" [REC]), else
+``ItemsPath`` (JSONPath, default ``$``) or ``Items`` (JSONata). "ItemSelector … evaluated **once per
+item, in the parent's context** … ``$$.Map.Item.Index`` … ``$$.Map.Item.Value``. Plain ``$`` means
+the Map state's effective input". "Each child receives ``{"BatchInput": …, "Items": [ … ]}``;
+``BatchInput`` is omitted when it is not configured". With ``ResultWriter`` the output is
+``{MapRunArn, ResultWriterDetails}``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from ..exceptions import FlowError, StoreError
+from ..expressions.jsonata_expr import compact, json_type
+from ..model import Expression, Map
+from .asl_context import arn, context_object, prepare, variables_for
+from .asl_values import max_concurrency, positive_or_none, resolve, tolerated_count, tolerated_percentage
+from .batching import iter_batches
+from .context import ExecutionContext
+from .evaluation import evaluate
+from .records import SUCCEEDED, ChildExecution
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fanout import ChildInput
+    from .interpreter import Interpreter
+
+QUERY = "States.QueryEvaluationError"
+TOLERANCE = "States.ExceedToleratedFailureThreshold"
+TOLERANCE_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+class MapView:
+    """The Map's effective input and evaluation dicts, worked out once per Map entry."""
+
+    def __init__(self, state: Map, raw: Any, ctx: ExecutionContext, context: dict | None = None):
+        from .asl_run import input_path
+
+        prepare(ctx)
+        self.state, self.raw, self.ctx = state, raw, ctx
+        self.io = state.asl
+        self.context = context or context_object(ctx, state.name)
+        self.value = raw if self.io.jsonata else input_path(self.io, raw, ctx, self.context)
+        self.variables = variables_for(ctx, self.value, self.context)
+
+    def item_variables(self, index: int, item: Any) -> dict[str, Any]:
+        context = {**self.context, "Map": {"Item": {"Index": index, "Value": item}}}
+        return variables_for(self.ctx, self.value, context)
+
+    def map_run_label(self) -> str | None:
+        return self.state.asl_map.label if self.state.asl_map else None
+
+    # ---------------------------------------------------------------- validation before the Map Run
+
+    def limits(self) -> tuple[int | None, int | None, float | None]:
+        """(MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage), validated."""
+        config = self.state.asl_map
+        if config is None:
+            return self.state.max_concurrency, None, None
+        return (max_concurrency(config.max_concurrency, self.variables),
+                tolerated_count(config.tolerated_failure_count, self.variables),
+                tolerated_percentage(config.tolerated_failure_percentage, self.variables))
+
+    # ---------------------------------------------------------------- items
+
+    def items(self, interpreter: "Interpreter") -> Iterator[Any]:
+        reader = self.state.item_reader
+        if reader is not None:
+            return self._read(interpreter)
+        config = self.state.asl_map
+        if config is not None and config.items is not None:
+            items = evaluate(config.items, self.variables)
+            if not isinstance(items, list):
+                source = config.items.source if isinstance(config.items, Expression) else compact(items)
+                raise FlowError(QUERY, f"The JSONata expression '{source}' specified for the field 'Items' returned "
+                                       f"an unexpected result type. Expected 'array', but was '{json_type(items)}' "
+                                       f"for value: {compact(items)}")
+            return iter(items)
+        items = self.value if self.state.items_path is None else evaluate(self.state.items_path, self.variables)
+        if not isinstance(items, list):
+            code = QUERY if self.io.jsonata else "States.Runtime"
+            raise FlowError(code, f"Map state input must be an array but was: {compact(items)}")
+        return iter(items)
+
+    def _read(self, interpreter: "Interpreter") -> Iterator[Any]:
+        from ..storage.readers.asl import read_items
+
+        reader = self.state.item_reader
+        max_items = resolve(reader.max_items, self.variables)
+        parameters = evaluate(reader.source_parameters, self.variables)
+        config = evaluate(reader.reader_config, self.variables) if reader.reader_config is not None else {}
+        if interpreter.stores is None:
+            raise FlowError("States.ItemReaderFailed", "no object store is configured (use --store DIR or an S3 connection)")
+        try:
+            store = interpreter.stores.for_scheme(interpreter.store_scheme)
+        except StoreError as exc:
+            raise FlowError("States.ItemReaderFailed", str(exc)) from None
+        return read_items(store, reader.resource or reader.source_type, parameters, config, max_items=max_items)
+
+    def selected(self, interpreter: "Interpreter") -> Iterator[Any]:
+        """Items after ItemSelector (evaluated in the parent's context, per item)."""
+        selector = self.state.item_constructor
+        items = self.items(interpreter)
+        if selector is None:
+            return items
+        return (evaluate(selector, self.item_variables(i, item)) for i, item in enumerate(items))
+
+
+def iter_child_inputs(interpreter: "Interpreter", state: Map, raw: Any, ctx: ExecutionContext) -> Iterator["ChildInput"]:
+    """The children's inputs of a distributed Map entered with ``raw`` (items or batches)."""
+    from .fanout import ChildInput
+
+    view = MapView(state, raw, ctx)
+    view.limits()
+    items = view.selected(interpreter)
+    batcher = state.item_batcher
+    if batcher is None:
+        for index, item in enumerate(items):
+            yield ChildInput(index, index, 1, item)
+        return
+    per_batch = positive_or_none(batcher.max_items_per_batch_value, view.variables)
+    per_bytes = positive_or_none(batcher.max_input_bytes_per_batch_value, view.variables)
+    batch_input = evaluate(batcher.batch_input, view.variables) if batcher.batch_input is not None else None
+    batches = iter_batches(items, max_items=per_batch, max_bytes=per_bytes, batch_input=batch_input)
+    for index, (first, batch) in enumerate(batches):
+        payload = {"Items": batch} if batcher.batch_input is None else {"BatchInput": batch_input, "Items": batch}
+        yield ChildInput(index, first, len(batch), payload)
+
+
+def map_run_arn(state: Map, ctx: ExecutionContext, map_run_name: str) -> str:
+    """``arn:aws:states:<region>:<account>:mapRun:<machine>/<label or generated>:<uuid>``."""
+    label = (state.asl_map.label if state.asl_map else None) or map_run_name[:8]
+    return arn("mapRun", f"{ctx.flow_name}/{label}:{uuid.UUID(hex=map_run_name)}")
+
+
+def tolerance_exceeded(failed: int, total: int, count: int | None, percentage: float | None) -> bool:
+    """"The Map Run fails when the result is *strictly greater* than ``ToleratedFailurePercentage``";
+    "failed > ``ToleratedFailureCount``"; "The default is 0"."""
+    if failed <= 0:
+        return False
+    if count is None and percentage is None:
+        return True
+    if count is not None and failed > count:
+        return True
+    return percentage is not None and total > 0 and failed * 100 > percentage * total
+
+
+def _error_slot(child: ChildExecution) -> dict[str, Any]:
+    return {"Error": child.error_code, "Cause": child.error_detail}
+
+
+def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
+               map_input: Any, ctx: ExecutionContext) -> Any:
+    """The Map's result from its children (any order): the outputs in order, or the ResultWriter's
+    ``{MapRunArn, ResultWriterDetails}``; ``States.ExceedToleratedFailureThreshold`` when more children
+    failed than tolerated."""
+    from .fanout import in_index_order
+
+    view = MapView(state, map_input, ctx)
+    _, count, percentage = view.limits()
+    ordered = list(in_index_order(children))
+    failed = sum(c.item_count for c in ordered if c.status != SUCCEEDED)
+    total = sum(c.item_count for c in ordered)
+    writer = state.result_writer
+    arn_ = map_run_arn(state, ctx, map_run_name)
+    output: Any
+    if writer is not None and writer.resource:
+        from ..storage.writers.asl import write_results
+
+        params = evaluate(writer.parameters, view.variables)
+        if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
+            raise FlowError("States.ResultWriterFailed", "ResultWriter Parameters need a Bucket")
+        try:
+            store = interpreter.stores.for_scheme(interpreter.store_scheme)
+        except (StoreError, AttributeError) as exc:
+            raise FlowError("States.ResultWriterFailed", str(exc)) from None
+        written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_,
+                                children=ordered)
+        output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
+    else:
+        slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
+        output = _formatted(slots, writer.writer_config if writer is not None else None)
+    if tolerance_exceeded(failed, total, count, percentage):
+        raise FlowError(TOLERANCE, TOLERANCE_CAUSE, state=state.name)
+    return output
+
+
+def _formatted(slots: list, config: Any) -> Any:
+    """``WriterConfig`` alone: "the formatted results become the *state output*": ``COMPACT`` (the
+    default) keeps the outputs, ``FLATTEN`` flattens array outputs one level."""
+    if isinstance(config, dict) and config.get("Transformation") == "FLATTEN":
+        out: list = []
+        for slot in slots:
+            out.extend(slot if isinstance(slot, list) else [slot])
+        return out
+    return slots
+
+
+def run_distributed(interpreter: "Interpreter", state: Map, raw: Any, ctx: ExecutionContext, retry_count: int = 0) -> Any:
+    """One Map Run in-process: children bounded by MaxConcurrency (0/absent: 10,000 here capped by
+    the fan-out's pool), each a child execution of its own (it "cannot read outer-scope variables")."""
+    from .concurrency import effective_limit, run_bounded
+    from .context import new_map_run_name
+    from .fanout import run_child
+
+    view = MapView(state, raw, ctx)
+    limit = effective_limit(view.limits()[0], 100)
+    map_run_name = new_map_run_name()
+    inputs = iter_child_inputs(interpreter, state, raw, ctx)
+    children = run_bounded(lambda child: run_child(interpreter, state, child, map_run_name=map_run_name, ctx=ctx),
+                           inputs, limit=limit, threaded=interpreter.may_block(state.processor))
+    return map_result(interpreter, state, children, map_run_name=map_run_name, map_input=raw, ctx=ctx)
