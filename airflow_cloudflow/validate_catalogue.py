@@ -66,6 +66,7 @@ FLOW_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
 
 KNOWN_ACTIONS: frozenset[str] = frozenset({
     "FC:InvokeFunction", "HTTP:Request", "FNF:StartExecution", "MNS:SendMessage", "EventBridge:PutEvents",
+    "Python:Call", "Airflow:Operator",  # Airflow-native extensions (docs/integrations.md)
 })
 KNOWN_ACTION_SERVICES: frozenset[str] = frozenset({"OSS"})
 """Any ``OSS:*`` action is known (the OSS integration covers its operations)."""
