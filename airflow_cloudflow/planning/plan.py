@@ -8,7 +8,8 @@ records; every decision lives here, so it is unit-testable in milliseconds. Mapp
 * a strongly connected region (a Choice looping back) → one ``region`` step interpreted in-process;
 * a Parallel without Retry/Catch → a ``parallel`` step (InputConstructor), one task group per branch
   (planned recursively), and a ``join`` step assembling ``{"Branch0": …}``; with Retry/Catch the
-  whole Parallel is one interpreted ``state`` step (Airflow cannot re-run a group on retry);
+  whole Parallel is one interpreted ``state`` step (Airflow cannot re-run a group on retry), and so
+  is an ASL Parallel (``state.asl``: its output is an array and ResultPath works on its raw input);
 * a distributed Map → ``map_read`` (items → shards) → ``map_process`` (mapped over shards) →
   ``map_write`` (``all_done``: tolerance, ResultWriter, next state);
 * one ``finish`` step, the only leaf, returns the execution output or fails the run.
@@ -231,7 +232,7 @@ class _Planner:
                 read, process, write = self.unique(base), self.unique(base + "__process"), self.unique(base + "__results")
                 entry_id[name], exit_id[name], map_process[name] = read, write, process
                 units.append((read, (state,)))
-            elif isinstance(state, Parallel) and not state.retry and not state.catch:
+            elif isinstance(state, Parallel) and not state.retry and not state.catch and state.asl is None:
                 start, join = self.unique(base), self.unique(base + "__join")
                 entry_id[name], exit_id[name] = start, join
                 units.append((start, (state,)))
@@ -279,7 +280,7 @@ class _Planner:
                                        ALL_SUCCESS, group))
                 self.steps.append(Step(write, MAP_WRITE, state.name, scope, (read, process), ((read, ANY),),
                                        ALL_DONE, group, successors=successors))
-            elif isinstance(state, Parallel) and not state.retry and not state.catch:
+            elif isinstance(state, Parallel) and not state.retry and not state.catch and state.asl is None:
                 start, join = tid, exit_id[state.name]
                 self.steps.append(Step(start, PARALLEL, state.name, scope, upstream, tuple(inputs), trigger, group))
                 branch_terminals = []

@@ -31,8 +31,16 @@ def execution_name(run_id: str) -> str:
     return name[:128]
 
 
-def execution_input(options: DagOptions, conf: Any) -> dict[str, Any]:
-    """"The execution input is the DAG run conf, a JSON object", over the sidecar's default input."""
+INPUT_KEY = "$input"
+"""A DAG run conf ``{"$input": <any JSON>}`` carries a non-object execution input (ASL machines
+accept any JSON value; Airflow's conf must be an object)."""
+
+
+def execution_input(options: DagOptions, conf: Any) -> Any:
+    """"The execution input is the DAG run conf, a JSON object", over the sidecar's default input;
+    or the value of ``conf["$input"]`` when that is the conf's only key."""
+    if isinstance(conf, dict) and list(conf) == [INPUT_KEY]:
+        return conf[INPUT_KEY]
     return {**options.default_input, **(conf or {})}
 
 

@@ -34,12 +34,12 @@ def iso_time(moment: datetime) -> str:
 
 
 def prepare(ctx: ExecutionContext) -> ExecutionContext:
-    """Give an execution its ASL parts on first use: an empty variable scope and the event counter
-    (#1 is ``ExecutionStarted``)."""
+    """Give an execution its history event counter on first use (#1 is ``ExecutionStarted``).
+
+    Workflow variables live in ``ctx.globals``, the execution-level map the engine already carries
+    from task to task (CloudFlow's ``$Global``; an ASL machine has no other use for it)."""
     if ctx.events is None:
         ctx.events = itertools.count(2)
-    if ctx.variables is None:
-        ctx.variables = {}
     return ctx
 
 
@@ -93,18 +93,18 @@ def scoped(ctx: ExecutionContext) -> ExecutionContext:
     child = ExecutionContext.__new__(ExecutionContext)
     for slot in ExecutionContext.__slots__:
         object.__setattr__(child, slot, getattr(ctx, slot))
-    child.variables = dict(ctx.variables)
+    child.globals = dict(ctx.globals)
     return child
 
 
 def assign(ctx: ExecutionContext, values: Any) -> None:
     """``Assign``: every value was evaluated first, then all are set at once."""
     if isinstance(values, dict) and values:
-        ctx.variables = {**ctx.variables, **values}
+        ctx.globals = {**ctx.globals, **values}
 
 
 def variables_for(ctx: ExecutionContext, value: Any, context: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """The evaluation dict both query languages read: ``input``, ``context``, ``variables``."""
-    out = {"input": value, "context": context, "variables": ctx.variables}
+    out = {"input": value, "context": context, "variables": ctx.globals}
     out.update(extra)
     return out

@@ -139,7 +139,7 @@ def input_path(io: AslIO, raw: Any, ctx: ExecutionContext, context: dict) -> Any
         return raw
     if isinstance(path, Literal):
         return {}
-    return apply_input_path(raw, path.compiled, context, ctx.variables)
+    return apply_input_path(raw, path.compiled, context, ctx.globals)
 
 
 def finish(io: AslIO, frame: Frame, result: Any, next_name: str | None, branch_io: AslIO | None = None):
@@ -165,7 +165,7 @@ def finish(io: AslIO, frame: Frame, result: Any, next_name: str | None, branch_i
     output = result_path(io, frame.raw, result)
     if io.output_path is not None:
         output = {} if isinstance(io.output_path, Literal) else apply_output_path(
-            output, io.output_path.compiled, frame.context, ctx.variables)
+            output, io.output_path.compiled, frame.context, ctx.globals)
     assign(ctx, values)
     return output, next_name
 
@@ -204,3 +204,37 @@ def catch_output(rule: CatchRule, raw: Any, err: FlowError, ctx: ExecutionContex
         output = result_path(io, raw, error)
     assign(ctx, values)
     return output
+
+
+# ---------------------------------------------------------------- piecewise (the Airflow engine's Wait)
+
+
+def _frame(state: State, raw: Any, ctx: ExecutionContext) -> Frame:
+    prepare(ctx)
+    context = context_object(ctx, state.name)
+    io: AslIO = state.asl  # type: ignore[assignment]
+    value = raw if io.jsonata else input_path(io, raw, ctx, context)
+    return Frame(state, raw, value, ctx, context, 0, next_event(ctx))
+
+
+def piecewise_wait_seconds(state: State, raw: Any, ctx: ExecutionContext) -> float:
+    """Seconds an ASL Wait entered with ``raw`` waits (so the engine can defer instead of sleeping)."""
+    from .asl_states import wait_seconds
+
+    frame = _frame(state, raw, ctx)
+    try:
+        return wait_seconds(frame)
+    except FlowError as exc:
+        raise asl_error(exc, state, frame.entered_id) from None
+
+
+def piecewise_finish(state: State, raw: Any, result: Any, ctx: ExecutionContext) -> Any:
+    """The output of an ASL state whose work was done elsewhere (a Wait's result is its effective
+    input)."""
+    from ..model import Wait
+
+    frame = _frame(state, raw, ctx)
+    try:
+        return finish(state.asl, frame, frame.value if isinstance(state, Wait) else result, None)[0]
+    except FlowError as exc:
+        raise asl_error(exc, state, frame.entered_id) from None

@@ -49,7 +49,7 @@ class ExecutionContext:
     """
 
     __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_execution",
-                 "variables", "events", "asl_execution")
+                 "events", "asl_execution")
 
     def __init__(
         self,
@@ -71,7 +71,6 @@ class ExecutionContext:
             deadline = self.started + timedelta(seconds=timeout_seconds)
         self.deadline = deadline
         self._execution: dict[str, Any] | None = None
-        self.variables: dict[str, Any] | None = None  # ASL workflow variables of this scope
         self.events: Any = None  # ASL history event ids (an itertools.count shared by the execution)
         self.asl_execution: dict[str, Any] | None = None  # ASL $$.Execution (built on first use)
 

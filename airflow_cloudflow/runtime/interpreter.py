@@ -243,7 +243,12 @@ class Interpreter:
         return input if plan.input is None else self._construct_input(plan.input, state, input, ctx, 0)
 
     def wait_seconds(self, state: Wait, value: Any, ctx: ExecutionContext) -> float:
-        """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``."""
+        """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``; for a
+        state carrying ``asl``, ``value`` is its raw input (InputPath is applied here)."""
+        if state.asl is not None:
+            from .asl_run import piecewise_wait_seconds
+
+            return piecewise_wait_seconds(state, value, ctx)
         return wait_seconds(state, value, ctx)
 
     def using(self, *, distributed_runner: DistributedRunner | None = None) -> "Interpreter":
@@ -259,7 +264,12 @@ class Interpreter:
 
     def finish_state(self, state: State, value: Any, raw_output: Any, ctx: ExecutionContext) -> Any:
         """The state's output from its ``$Input`` and ``$Output``: OutputConstructor, then
-        GlobalConstructor (merged into ``ctx``), as ``run_state`` does after the state's work."""
+        GlobalConstructor (merged into ``ctx``), as ``run_state`` does after the state's work. A
+        state carrying ``asl`` gets its ASL output processing (``value`` is then its raw input)."""
+        if state.asl is not None:
+            from .asl_run import piecewise_finish
+
+            return piecewise_finish(state, value, raw_output, ctx)
         return self._finish(self.plan(state), state, value, raw_output, ctx, 0)
 
     def catch(self, state: State, value: Any, error: FlowError, ctx: ExecutionContext) -> StepResult | None:
