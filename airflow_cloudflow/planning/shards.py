@@ -105,8 +105,8 @@ def write_shards(
     with tempfile.TemporaryFile(mode="w+b") as spool:
         total = 0
         for child in children:
-            line = json.dumps([child.index, child.first_item, child.item_count, child.input], separators=(",", ":"))
-            spool.write(line.encode("utf-8") + b"\n")
+            body = json.dumps(child.input, separators=(",", ":"), ensure_ascii=False)
+            spool.write(f"{child.index} {child.first_item} {child.item_count} {body}\n".encode("utf-8"))
             total += 1
         size = shard_size_for(total, max_shards=max_shards, target_size=target_size)
         spool.seek(0)
@@ -114,14 +114,13 @@ def write_shards(
         shard_index = 0
         while True:
             buf = io.BytesIO()
-            count = 0
-            first_child = first_item = None
-            items = 0
+            count = items = 0
+            first_child = first_item = 0
             for raw in spool:
-                index, item_start, item_count, _ = json.loads(raw)
-                if first_child is None:
-                    first_child, first_item = index, item_start
-                items += item_count
+                index, item_start, item_count, _ = raw.split(b" ", 3)
+                if count == 0:
+                    first_child, first_item = int(index), int(item_start)
+                items += int(item_count)
                 buf.write(raw)
                 count += 1
                 if count >= size:
@@ -135,27 +134,36 @@ def write_shards(
         return refs
 
 
-def _json_lines(staging: Staging, key: str) -> Iterator[Any]:
-    """Parse a JSON-lines object, streaming it in chunks (any store's stream has ``read``)."""
+def _lines(staging: Staging, key: str) -> Iterator[bytes]:
+    """The non-blank lines of an object, streamed in chunks (any store's stream has ``read``)."""
     stream = staging.store.open(staging.bucket, key)
     try:
         tail = b""
         for chunk in iter(lambda: stream.read(1 << 16), b""):
             lines = (tail + chunk).split(b"\n")
             tail = lines.pop()
-            for raw in lines:
-                if raw.strip():
-                    yield json.loads(raw)
+            yield from (line for line in lines if line.strip())
         if tail.strip():
-            yield json.loads(tail)
+            yield tail
     finally:
         stream.close()
 
 
+def read_shard_lines(staging: Staging, shard: ShardRef) -> Iterator[tuple[int, int, int, bytes]]:
+    """``(index, first_item, item_count, input as JSON bytes)`` per child; the input is not parsed.
+
+    A shard line is ``<index> <first item> <item count> <input JSON>``: the numbers are read without
+    parsing the (possibly large) input.
+    """
+    for line in _lines(staging, shard.key):
+        index, first_item, item_count, body = line.split(b" ", 3)
+        yield int(index), int(first_item), int(item_count), body
+
+
 def read_shard(staging: Staging, shard: ShardRef) -> Iterator[tuple[int, int, int, Any]]:
     """Yield ``(index, first_item, item_count, input)`` for each child of the shard."""
-    for index, first_item, item_count, value in _json_lines(staging, shard.key):
-        yield index, first_item, item_count, value
+    for index, first_item, item_count, body in read_shard_lines(staging, shard):
+        yield index, first_item, item_count, json.loads(body)
 
 
 def _parts_prefix(staging: Staging, shard_index: int) -> str:
@@ -170,8 +178,8 @@ def read_recorded(staging: Staging, shard_index: int) -> dict[int, ChildExecutio
     except NoSuchObject:
         return recorded
     for info in infos:
-        for data in _json_lines(staging, info.key):
-            record = ChildExecution.from_json(data)
+        for line in _lines(staging, info.key):
+            record = ChildExecution.from_json(json.loads(line))
             recorded.setdefault(record.index, record)
     return recorded
 
@@ -253,12 +261,16 @@ def iter_results(staging: Staging, shards: Iterable[ShardRef]) -> Iterator[Child
     """Every child's record, in child order; a child no attempt recorded is reported as failed."""
     for shard in shards:
         recorded = read_recorded(staging, shard.index)
-        for index, first_item, item_count, value in read_shard(staging, shard):
+        if len(recorded) == shard.child_count:  # the usual case: no need to read the shard again
+            for index in sorted(recorded):
+                yield recorded[index]
+            continue
+        for index, first_item, item_count, body in read_shard_lines(staging, shard):
             record = recorded.get(index)
             if record is None:
                 now = datetime.now(timezone.utc)
                 record = ChildExecution(
-                    name=f"child-{index}", index=index, status=FAILED, input=value,
+                    name=f"child-{index}", index=index, status=FAILED, input=json.loads(body),
                     error_code=CHILD_LOST,
                     error_detail=f"shard {shard.index} ({shard.label}) failed before recording this child",
                     started=now, stopped=now, first_item=first_item, item_count=item_count,
