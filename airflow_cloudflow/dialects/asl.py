@@ -183,7 +183,14 @@ class AslBuilder:
         """``ErrorPath``/``CausePath``: "a reference path or an intrinsic function"."""
         value = raw.get(key)
         if isinstance(value, str) and value.startswith("States."):
-            return self.f.value({"v.$": value}, child(pointer, key), JSONPATH, key)
+            from ..expressions.asl_payload import compile_binding
+
+            try:
+                return Expression(value, compile_binding(value, key), self.r.location(child(pointer, key)))
+            except Exception as exc:  # noqa: BLE001 - reported, never raised
+                self.r.report("ASL-E401", f"invalid intrinsic function in {key!r}: {getattr(exc, 'message', exc)}",
+                              child(pointer, key))
+                return None
         return self.f.path(raw, key, pointer, nullable=False)
 
     def _wait(self, raw, pointer, language, common) -> State:

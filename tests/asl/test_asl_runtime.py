@@ -1,0 +1,168 @@
+"""ASL semantics through the interpreter: processing order, Assign scopes, Retry/Catch rules,
+Wait, Task timeouts, and distributed-Map errors and tolerance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_cloudflow.dialects import load_definition_text
+from airflow_cloudflow.integrations.mocks import load_mocks
+from airflow_cloudflow.runtime.clock import FakeClock
+from airflow_cloudflow.runtime.errors import matches
+from airflow_cloudflow.runtime.interpreter import Interpreter
+from airflow_cloudflow.storage.resolver import StoreResolver
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:f"
+
+
+def run(states: dict, value, *, mocks=None, tmp_path=None, start=None, **top):
+    doc = {"StartAt": start or next(iter(states)), "States": states, **top}
+    machine = load_definition_text(json.dumps(doc), "m.asl.json")
+    clock = FakeClock(grace=0.2)
+    interp = Interpreter(machine, integrations=load_mocks(mocks or {}), clock=clock,
+                         stores=StoreResolver.local(tmp_path) if tmp_path else None)
+    return interp.execute(value), clock
+
+
+def test_processing_order_inputpath_parameters_selector_resultpath_outputpath():
+    states = {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "InputPath": "$.in",
+                    "Parameters": {"FunctionName": "f", "Payload": {"n.$": "$.n"}},
+                    "ResultSelector": {"got.$": "$.Payload.n"}, "ResultPath": "$.in.r", "OutputPath": "$.in",
+                    "End": True}}
+    result, _ = run(states, {"in": {"n": 7}, "other": 1}, mocks={"f": {"behaviour": "identity"}})
+    assert result.output == {"n": 7, "r": {"got": 7}}
+
+
+def test_plain_lambda_arn_returns_the_function_result_and_result_path_null_discards():
+    states = {"T": {"Type": "Task", "Resource": FN, "ResultPath": None, "Next": "U"},
+              "U": {"Type": "Task", "Resource": FN, "End": True}}
+    result, _ = run(states, {"a": 1}, mocks={"f": {"behaviour": "constant", "value": {"b": 2}}})
+    assert result.output == {"b": 2}
+
+
+def test_assign_is_visible_to_later_states_not_to_the_same_state_and_scoped_in_iterations():
+    states = {
+        "A": {"Type": "Pass", "Assign": {"x": 1}, "Parameters": {"seen.$": "$$.State.Name"}, "Next": "B"},
+        "B": {"Type": "Pass", "Assign": {"x.$": "States.MathAdd($x, 1)"}, "Parameters": {"old.$": "$x"},
+              "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.m", "ItemProcessor": {
+            "StartAt": "I", "States": {"I": {"Type": "Pass", "Assign": {"x": 99}, "Parameters": {"x.$": "$x"},
+                                             "End": True}}}, "Next": "C"},
+        "C": {"Type": "Pass", "Parameters": {"x.$": "$x", "m.$": "$.m"}, "End": True},
+    }
+    # B's Parameters saw x=1 (its own Assign applies after it); the Map saw x=2; the iteration's x=99 stayed inside
+    result2, _ = run({**states, "B": {**states["B"], "Next": "C2"},
+                      "C2": {"Type": "Pass", "Parameters": {"items": [1, 2]}, "Next": "M"}}, {})
+    assert result2.output == {"x": 2, "m": [{"x": 2}, {"x": 2}]}
+
+
+def test_retry_counts_retries_with_backoff_and_max_delay():
+    states = {"T": {"Type": "Task", "Resource": FN, "End": True, "Retry": [
+        {"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 3, "MaxDelaySeconds": 10}]}}
+    result, clock = run(states, {}, mocks={"f": {"behaviour": "fail_first_n", "n": 3, "code": "Boom"}})
+    assert result.succeeded and clock.sleeps == [2, 6, 10]
+
+
+def test_retry_defaults_are_3_attempts_1s_backoff_2():
+    states = {"T": {"Type": "Task", "Resource": FN, "End": True, "Retry": [{"ErrorEquals": ["States.ALL"]}]}}
+    result, clock = run(states, {}, mocks={"f": {"behaviour": "fail", "code": "Boom", "detail": "d"}})
+    assert (result.error.code, result.error.detail) == ("Boom", "d") and clock.sleeps == [1, 2, 4]
+
+
+def test_catch_result_path_and_states_all():
+    states = {"T": {"Type": "Task", "Resource": FN, "Next": "Done", "Catch": [
+        {"ErrorEquals": ["Other"], "Next": "Done"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Done"}]},
+        "Done": {"Type": "Pass", "End": True}}
+    result, _ = run(states, {"a": 1}, mocks={"f": {"behaviour": "fail", "code": "Boom", "detail": "why"}})
+    assert result.output == {"a": 1, "err": {"Error": "Boom", "Cause": "why"}}
+
+
+def test_states_runtime_is_never_caught_and_task_failed_wildcard():
+    assert not matches(("States.ALL",), "States.Runtime") and not matches(("States.Runtime",), "States.Runtime")
+    assert matches(("States.TaskFailed",), "Lambda.Unknown") and not matches(("States.TaskFailed",), "States.Timeout")
+    assert not matches(("States.ALL",), "States.DataLimitExceeded") and matches(("FnF.ALL",), "FnF.TaskFailed")
+
+
+def test_task_timeout_is_states_timeout_on_the_fake_clock():
+    states = {"T": {"Type": "Task", "Resource": FN, "TimeoutSeconds": 5, "End": True}}
+    result, clock = run(states, {}, mocks={"f": {"behaviour": "identity", "sleep_seconds": 60}})
+    assert (result.error.code, result.error.detail) == ("States.Timeout", None) and clock.sleeps == [5]
+
+
+def test_wait_seconds_path_and_timestamp():
+    states = {"W": {"Type": "Wait", "SecondsPath": "$.s", "Next": "X"},
+              "X": {"Type": "Wait", "Timestamp": "2024-01-01T00:01:00Z", "End": True}}
+    result, clock = run(states, {"s": 30})
+    assert result.succeeded and clock.sleeps == [30, 30]
+
+
+def test_fail_error_path_and_cause_path():
+    states = {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('n={}', $.n)"}}
+    result, _ = run(states, {"e": "Bad", "n": 3})
+    assert (result.error.code, result.error.detail) == ("Bad", "n=3")
+
+
+def test_parallel_output_is_an_array_in_branch_order():
+    branch = lambda v: {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": v, "End": True}}}  # noqa: E731
+    result, _ = run({"Par": {"Type": "Parallel", "Branches": [branch(1), branch(2)], "End": True}}, {})
+    assert result.output == [1, 2]
+
+
+def test_jsonata_output_assign_and_arguments():
+    states = {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": {"FunctionName": "f", "Payload": "{% $states.input.n * 2 %}"},
+                    "Assign": {"last": "{% $states.result.Payload %}"}, "Output": "{% $states.result.Payload + 1 %}",
+                    "Next": "P"},
+              "P": {"Type": "Pass", "Output": {"v": "{% $states.input %}", "last": "{% $last %}"}, "End": True}}
+    result, _ = run(states, {"n": 4}, mocks={"f": {"behaviour": "identity"}}, QueryLanguage="JSONata")
+    assert result.output == {"v": 9, "last": 8}
+
+
+def test_distributed_child_failure_exceeds_default_tolerance_and_is_catchable(tmp_path):
+    proc = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "T",
+            "States": {"T": {"Type": "Task", "Resource": FN, "End": True}}}
+    states = {"M": {"Type": "Map", "ItemProcessor": proc, "Next": "Done",
+                    "Catch": [{"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "Done"}]},
+              "Done": {"Type": "Pass", "End": True}}
+    mocks = {"f": {"behaviour": "fail_first_n", "n": 1, "code": "Boom"}}
+    result, _ = run(states, [1, 2, 3], mocks=mocks, tmp_path=tmp_path)
+    assert result.output == {"Error": "States.ExceedToleratedFailureThreshold",
+                             "Cause": "The specified tolerated failure threshold was exceeded"}
+    tolerant = {**states, "M": {**states["M"], "ToleratedFailureCount": 1}}
+    result, _ = run(tolerant, [1, 2, 3], mocks=mocks, tmp_path=tmp_path)
+    assert result.output == [{"Error": "Boom", "Cause": None}, 2, 3]
+
+
+def test_distributed_batches_and_result_writer(tmp_path):
+    (tmp_path / "out").mkdir()
+    proc = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}}}
+    states = {"M": {"Type": "Map", "ItemProcessor": proc, "Label": "L", "End": True,
+                    "ItemBatcher": {"MaxItemsPerBatchPath": "$.per", "BatchInput": {"b": 1}}, "ItemsPath": "$.items",
+                    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                     "Parameters": {"Bucket": "out", "Prefix": "runs"}}}}
+    result, _ = run(states, {"items": [1, 2, 3], "per": "2"}, tmp_path=tmp_path)
+    arn = result.output["MapRunArn"]
+    assert ":mapRun:m/L:" in arn
+    uuid = arn.rsplit(":", 1)[1]
+    assert result.output["ResultWriterDetails"] == {"Bucket": "out", "Key": f"runs/{uuid}/manifest.json"}
+    records = json.loads((tmp_path / "out" / "runs" / uuid / "SUCCEEDED_0.json").read_text())
+    assert [json.loads(r["Input"]) for r in records] == [{"BatchInput": {"b": 1}, "Items": [1, 2]},
+                                                        {"BatchInput": {"b": 1}, "Items": [3]}]
+
+
+@pytest.mark.parametrize("field, value, cause", [
+    ("ToleratedFailureCountPath", -1, "ToleratedFailureCount cannot be negative."),
+    ("ToleratedFailurePercentagePath", 101, "ToleratedFailurePercentage must be between 0 and 100."),
+    ("MaxConcurrencyPath", "x", 'The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.v'),
+])
+def test_distributed_path_values_fail_before_the_map_run(field, value, cause, tmp_path):
+    proc = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}}}
+    states = {"M": {"Type": "Map", "ItemProcessor": proc, "ItemsPath": "$.items", field: "$.v", "End": True}}
+    result, _ = run(states, {"items": [1], "v": value}, tmp_path=tmp_path)
+    assert result.error.code == "States.Runtime"
+    assert result.error.detail == f"An error occurred while executing the state 'M' (entered at the event id #2). {cause}"
