@@ -78,5 +78,11 @@ class ChildExecution:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ChildExecution":
-        parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
-        return cls(**{**data, "started": parse(data.get("started")), "stopped": parse(data.get("stopped"))})
+        started, stopped = data.get("started"), data.get("stopped")
+        return cls.make(
+            data["name"], data["index"], data["status"], data.get("input"), data.get("output"),
+            data.get("error_code"), data.get("error_detail"),
+            datetime.fromisoformat(started) if started else None,
+            datetime.fromisoformat(stopped) if stopped else None,
+            data.get("first_item", 0), data.get("item_count", 1),
+        )

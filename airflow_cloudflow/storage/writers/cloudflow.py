@@ -37,7 +37,9 @@ def rfc3339(moment: datetime | None) -> str:
         return GO_ZERO_TIME
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif moment.utcoffset():
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def child_record(child: ChildExecution, flow_name: str) -> dict[str, str]:
