@@ -22,8 +22,9 @@ class UsageError(Exception):
     """A problem with the command line (exit 2)."""
 
 
-def parse_input(text: str) -> Any:
-    """``--input``: a JSON text, or ``@FILE``; "the execution input must be a JSON object"."""
+def parse_input(text: str, any_json: bool = False) -> Any:
+    """``--input``: a JSON text, or ``@FILE``; "the execution input must be a JSON object" (an ASL
+    machine, ``any_json``, takes any JSON value)."""
     source = "--input"
     if text.startswith("@"):
         source = text[1:]
@@ -35,7 +36,7 @@ def parse_input(text: str) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) and not any_json:
         raise UsageError(f"{source} must be a JSON object, got {type(value).__name__}")
     return value
 
@@ -98,7 +99,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"{args.definition}:1:1: CF-E105 cannot read file: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        execution_input = parse_input(args.input)
+        execution_input = parse_input(args.input, any_json=machine.dialect == "asl")
         integrations = build_integrations(args.mocks)
         stores = build_stores(args.store)
     except UsageError as exc:

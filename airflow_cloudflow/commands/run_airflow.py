@@ -42,7 +42,10 @@ def main(args: argparse.Namespace) -> int:
             print(str(issue), file=sys.stderr)
         return EXIT_USAGE
     try:
-        execution_input = parse_input(args.input)
+        execution_input = parse_input(args.input, any_json=str(args.definition).lower().endswith(
+            (".asl.json", ".asl.yaml", ".asl.yml")))
+        if not isinstance(execution_input, dict):
+            execution_input = {"$input": execution_input}  # a DAG run conf must be an object
         build_integrations(args.mocks)  # validates the file; the DAG loads it again in its tasks
         if args.store:
             build_stores(args.store)

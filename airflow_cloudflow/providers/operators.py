@@ -217,8 +217,10 @@ class MapReaderOperator(CloudFlowStepOperator):
         )
         context["ti"].xcom_push(key=MAP_RUN_KEY, value=run.to_json())
         items = sum(s.item_count for s in run.shards)
-        log.info("CloudFlow Map %r: MapRun %s, %d items in %d shards%s", self.step.state, run.map_run_name, items,
-                 len(run.shards), f"; reader error {run.error}" if run.error else "")
+        label = getattr(getattr(self.scope_graph[self.step.state], "asl_map", None), "label", None)
+        log.info("CloudFlow Map %r: MapRun %s%s, %d items in %d shards%s", self.step.state, run.map_run_name,
+                 f" (Label {label})" if label else "", items, len(run.shards),
+                 f"; reader error {run.error}" if run.error else "")
         return [s.to_json() for s in run.shards]
 
 
