@@ -41,14 +41,17 @@ def parse_input(text: str, any_json: bool = False) -> Any:
     return value
 
 
-def build_integrations(mocks: str | None):
+def build_integrations(mocks: str | None, stores=None):
+    """The real integrations (OSS actions on ``stores``, i.e. ``--store DIR`` when given), with the
+    ``--mocks`` fakes in front of them."""
     from ..integrations.mocks import load_mocks
     from ..integrations.registry import default_registry
 
+    real = default_registry(stores=stores) if stores is not None else default_registry()
     if not mocks:
-        return default_registry()
+        return real
     try:
-        return load_mocks(mocks)
+        return load_mocks(mocks, fallback=real)
     except OSError as exc:
         raise UsageError(f"cannot read mocks file {mocks}: {exc.strerror or exc}") from None
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
@@ -100,8 +103,8 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         execution_input = parse_input(args.input, any_json=machine.dialect == "asl")
-        integrations = build_integrations(args.mocks)
         stores = build_stores(args.store)
+        integrations = build_integrations(args.mocks, stores)
     except UsageError as exc:
         print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -78,6 +78,29 @@ class _TooLarge(Exception):
     pass
 
 
+MAX_DEPTH = 200
+"""Deeper nesting is refused while composing: no definition needs it, and PyYAML's scanner slows
+down quadratically with the flow-nesting depth (5,000 ``[`` took seconds)."""
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """``SafeLoader`` that stops composing past ``MAX_DEPTH`` levels (the rest is never scanned)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels is not supported", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 class _Converter:
     def __init__(self, loader: yaml.SafeLoader, doc: YamlDocument, file: str | None):
         self.loader = loader
@@ -152,7 +175,7 @@ def load_yaml(text: str, file: str | None = None) -> YamlDocument:
     doc = YamlDocument()
     loader = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _DepthLimitedLoader(text)
         node = loader.get_single_node()
         if node is None:
             return doc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,9 +18,7 @@ TOKENS = ["Type", "Name", "Next", "End", "true", "Map", "Choice", ".$", "$Input.
 
 
 def check(text: str) -> None:
-    start = time.perf_counter()
     machine, issues = lint_text(text, "fuzz.flow.yaml")
-    assert time.perf_counter() - start < 5
     assert all(isinstance(i, Issue) and i.line >= 0 and i.column >= 0 for i in issues)
     assert issues == sorted(issues, key=lambda i: (i.line, i.column, i.code, i.message))
     if machine is None:
@@ -78,5 +75,7 @@ def test_field_replaced_by_arbitrary_json(seed, key, value):
 
 
 def test_deep_nesting_does_not_crash():
-    check("a: " + "[" * 5000 + "]" * 5000)
+    text = "a: " + "[" * 5000 + "]" * 5000
+    check(text)
+    assert [i.code for i in lint_text(text, "deep.flow.yaml")[1]] == ["CF-E100"]
     check("a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(300)))
