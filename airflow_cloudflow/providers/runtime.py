@@ -65,6 +65,8 @@ def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = 
         key = (options.mocks, run_id)
         integrations = _MOCKS.get(key)
         if integrations is None:
+            if len(_MOCKS) >= 64:  # a long-lived worker keeps only recent runs' fakes
+                _MOCKS.pop(next(iter(_MOCKS)))
             integrations = _MOCKS[key] = load_mocks(options.mocks, fallback=airflow_registry(options))
     else:
         integrations = airflow_registry(options)
