@@ -10,6 +10,7 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..exceptions import ErrorCodes, FlowError
+from ..integrations.callbacks import new_task_token
 from ..integrations.registry import TaskCall
 from ..model import Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
 from .concurrency import effective_limit, run_bounded
@@ -22,17 +23,23 @@ if TYPE_CHECKING:  # pragma: no cover
 INLINE_MAX_CONCURRENCY = 40
 """Inline Map: "Inline maximum and default is **40**"."""
 
+CUSTOM_CALLBACK = "WaitForCustomCallback"
+"""The TaskMode that "pauses until someone calls ReportTaskSucceeded/ReportTaskFailed" (§4.1)."""
+
 FAIL_DEFAULT_CODE = "FnF.Fail"
 """The error code of a Fail state written without ``Code`` (docs/semantics.md)."""
 
 Handler = Callable[["Interpreter", Any, Any, ExecutionContext, int], tuple[Any, "str | None"]]
 
 
-def state_variables(template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> dict:
-    """Variables for a template evaluated during ``state``'s work (``$Input`` = its input)."""
+def state_variables(
+    template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int = 0, **current: Any
+) -> dict:
+    """Variables for a template evaluated during ``state``'s work (``$Input`` = its input);
+    ``current`` adds fields to ``$Context.Current`` (e.g. ``TaskToken``)."""
     variables = {"Input": value, "Global": ctx.globals}
     if reads_context(template):
-        variables["Context"] = ctx.current(state.name, value, retry_count)
+        variables["Context"] = ctx.current(state.name, value, retry_count, **current)
     return variables
 
 
@@ -112,14 +119,20 @@ def run_wait(interp: "Interpreter", state: Wait, value: Any, ctx: ExecutionConte
 def run_task(interp: "Interpreter", state: Task, value: Any, ctx: ExecutionContext, retry_count: int):
     """"Parameters are evaluated against ``$Input``/``$Context``/``$Global``, and the call is made";
     ``$Output`` = the raw result. "``0`` means never time out"; a Task past its ``Timeout`` fails
-    with ``FnF.TaskTimeout``."""
+    with ``FnF.TaskTimeout``. ``WaitForCustomCallback``: "CloudFlow sends a task token
+    (``$Context.Current.TaskToken``) with the request" -- minted here, visible to Parameters, and
+    carried by the call."""
+    token = None
+    if state.task_mode == CUSTOM_CALLBACK:
+        token = new_task_token(ctx.name, state.name)
     params = None
     if state.parameters is not None:
-        params = evaluate(state.parameters, state_variables(state.parameters, state, value, ctx, retry_count))
+        current = {"TaskToken": token} if token is not None else {}
+        params = evaluate(state.parameters, state_variables(state.parameters, state, value, ctx, retry_count, **current))
     timeout = 0.0
     if state.timeout is not None:
         timeout = _seconds(state.timeout, state, value, ctx, retry_count, "Task Timeout")
-    call = TaskCall(state.action, params, state.task_mode, state.name, ctx.name)
+    call = TaskCall(state.action, params, state.task_mode, state.name, ctx.name, task_token=token)
     left = ctx.seconds_left()
     code = ErrorCodes.TASK_TIMEOUT
     if left is not None and (timeout == 0 or left < timeout):

@@ -129,6 +129,31 @@ def test_integration_exception_becomes_task_failed():
     assert r.error.code == ErrorCodes.TASK_FAILED and "client broke" in r.error.detail
 
 
+def test_custom_callback_task_token_reaches_parameters_and_the_call():
+    """§4.1: "CloudFlow sends a task token (``$Context.Current.TaskToken``) with the request"."""
+    calls = []
+    r = run("""
+- Type: Task
+  Name: T
+  Action: X:Y
+  TaskMode: WaitForCustomCallback
+  Parameters:
+    token.$: $Context.Current.TaskToken
+  End: true
+""", integrations=IntegrationRegistry({"X:Y": lambda call: calls.append(call) or {"ok": 1}}))
+    assert r.output == {"ok": 1}
+    (call,) = calls
+    assert call.task_token and call.task_token.startswith("cft-")
+    assert call.parameters == {"token": call.task_token}
+
+
+def test_no_task_token_outside_custom_callback():
+    calls = []
+    r = run("- Type: Task\n  Name: T\n  Action: X:Y\n  Parameters:\n    t.$: $Context.Current.TaskToken\n  End: true",
+            integrations=IntegrationRegistry({"X:Y": lambda call: calls.append(call) or {}}))
+    assert r.status == "Succeeded" and calls[0].task_token is None and calls[0].parameters == {"t": None}
+
+
 def test_task_timeout_stops_waiting():
     release = threading.Event()
 
