@@ -20,6 +20,7 @@ import csv
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,20 @@ def write_csv(store: Path, rows: int) -> None:
             writer.writerow([f"o{i}", "-1" if i % 100 == 99 else str(i)])
 
 
+def run_span(db: Path, dag_id: str) -> float:
+    """Seconds from the first task's start to the last task's end of the DAG's latest run (the Map
+    itself, without process start-up, imports and DAG parsing)."""
+    with sqlite3.connect(db) as conn:
+        run_id = conn.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()[0]
+        first, last = conn.execute(
+            "SELECT julianday(MIN(start_date)), julianday(MAX(end_date)) FROM task_instance "
+            "WHERE dag_id = ? AND run_id = ?", (dag_id, run_id),
+        ).fetchone()
+    return (last - first) * 86400
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -149,16 +164,20 @@ def main() -> int:
         airflow_s, out = timed(cli + ["--engine", "airflow"], env)
         result = json.loads(out.strip().splitlines()[-1])
         assert result["status"] == "Succeeded", result
+        span_s = run_span(home / "airflow.db", "bench_orders")
         interp_s, out = timed(cli + ["--engine", "interpreter"], env)
         assert json.loads(out.strip().splitlines()[-1])["status"] == "Succeeded"
 
         (home / "dags" / "bench_native.py").write_text(NATIVE_DAG.replace("__N__", str(args.native)))
         (work / "native_run.py").write_text(NATIVE_RUN)
         native_s, _ = timed([sys.executable, str(work / "native_run.py")], env)
+        native_span_s = run_span(home / "airflow.db", "bench_native")
 
         rows = [
             ("airflow-cloudflow through Airflow", args.rows, airflow_s),
+            ("  its DAG run alone (first task → last)", args.rows, span_s),
             ("native Airflow, one mapped TI per item", args.native, native_s),
+            ("  its DAG run alone (first task → last)", args.native, native_span_s),
             ("airflow-cloudflow interpreter alone", args.rows, interp_s),
         ]
         base = args.rows / airflow_s
@@ -166,8 +185,9 @@ def main() -> int:
         for name, items, seconds in rows:
             rate = items / seconds
             print(f"{name:42} {items:>8} {seconds:>9.1f} {rate:>10.0f} {rate / base:>17.3f}x")
-        print(f"\nthrough Airflow: {base:.0f} items/s (target ≥ 5,000); native Airflow would need "
-              f"{args.rows / (args.native / native_s) / 3600:.1f} h for {args.rows} items")
+        print(f"\nthrough Airflow: {base:.0f} items/s for the whole command, {args.rows / span_s:.0f} items/s "
+              f"for the DAG run (target ≥ 5,000); native Airflow would need "
+              f"{args.rows / (args.native / native_span_s) / 3600:.1f} h for {args.rows} items")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -68,6 +68,7 @@ def fail(detail: str) -> None:
 
 
 def json_type(value: Any) -> str:
+    """The JSON type name AWS prints in messages (``Expected 'array', but was '<type>'``)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from ..exceptions import ExpressionSyntaxError, FlowError
 from ..model import UNKNOWN_LOCATION, ArrayTemplate, Expression, Literal, Location, ObjectTemplate, Template
+from .asl_functions import json_type
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 OPEN, CLOSE = "{%", "%}"
@@ -42,21 +43,6 @@ def _lib():
 def _null(value: Any, null: Any) -> Any:
     """A bound JSON ``null`` must stay ``null`` (jsonata-python reads ``None`` as undefined)."""
     return null if value is None else value
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name AWS prints in ``Expected 'array', but was '<type>'``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def compact(value: Any) -> str:

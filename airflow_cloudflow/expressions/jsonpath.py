@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import ExpressionSyntaxError, FlowError
+from .asl_functions import json_type
 from .jsonpath_filter import MAX_DEPTH, parse_predicate
 from .jsonpath_segments import (
     DeepScan,
@@ -119,7 +120,7 @@ def _walk_definite(segments: tuple[Segment, ...], value: Any, variables: dict[st
             if not isinstance(value, dict):
                 raise PathNotFound(
                     f"Expected to find an object with property {segment.render()} in path "
-                    f"{jayway(segments[:i])} but found '{_type_name(value)}'"
+                    f"{jayway(segments[:i])} but found '{json_type(value)}'"
                 )
             if name not in value:
                 if i == last:
@@ -137,18 +138,6 @@ def _walk_definite(segments: tuple[Segment, ...], value: Any, variables: dict[st
                 raise PathNotFound(f"No results for path: {jayway(here)}")
             value = value[index]
     return value
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _children(node: Any) -> list[Any]:
