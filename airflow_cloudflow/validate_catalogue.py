@@ -65,11 +65,14 @@ FLOW_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
 """"[A-Za-z0-9_-], first character a letter or _, 1-128 characters" (flows and executions)."""
 
 KNOWN_ACTIONS: frozenset[str] = frozenset({
-    "FC:InvokeFunction", "HTTP:Request", "FNF:StartExecution", "MNS:SendMessage", "EventBridge:PutEvents",
+    "FC:InvokeFunction", "HTTP:Request", "FNF:StartExecution",
+    "OSS:GetObject", "OSS:PutObject", "OSS:CopyObject", "OSS:HeadObject", "OSS:ListObjects",
     "Python:Call", "Airflow:Operator",  # Airflow-native extensions (docs/integrations.md)
 })
-KNOWN_ACTION_SERVICES: frozenset[str] = frozenset({"OSS"})
-"""Any ``OSS:*`` action is known (the OSS integration covers its operations)."""
+"""The CloudFlow Actions with an integration (``integrations.catalogue``; a test keeps the two
+equal). Any other Action — MNS, EventBridge, plain OpenAPI calls — gets the ``CF-W002`` warning
+and fails at run time with ``FnF.ActionNotSupported`` naming it."""
+KNOWN_ACTION_SERVICES: frozenset[str] = frozenset()
 
 TASK_MODES = ("RequestComplete", "WaitForSystemCallback", "WaitForCustomCallback")
 EXECUTION_MODES = ("Express", "Standard")

@@ -110,3 +110,11 @@ def test_oss_actions_use_the_given_stores(tmp_path):
     reg.invoke(TaskCall("OSS:PutObject", {"bucket": "bkt", "key": "k.txt", "body": "hi"}))
     assert (tmp_path / "bkt" / "k.txt").read_text() == "hi"
     assert reg.invoke(TaskCall("arn:aws:states:::s3:getObject", {"Bucket": "bkt", "Key": "k.txt"}))["Body"] == "hi"
+
+
+def test_lint_knows_exactly_the_cloudflow_actions_that_have_an_integration():
+    from airflow_cloudflow.validate_catalogue import KNOWN_ACTIONS, is_known_action
+
+    registered = {a for a in default_registry().actions() if not a.startswith("arn:")}
+    assert registered == set(KNOWN_ACTIONS) - {"Airflow:Operator"}  # that one is added by the Airflow layer
+    assert not is_known_action("MNS:SendMessage") and not is_known_action("OSS:DeleteObject")
