@@ -27,6 +27,10 @@ class IntegrationCatalogue(IntegrationRegistry):
         super().__init__()
         self.waiter = waiter
 
+    def send(self, call: TaskCall) -> Any:
+        """The call's runner alone, without waiting for a callback (the Airflow engine defers instead)."""
+        return super().invoke(call)
+
     def invoke(self, call: TaskCall) -> Any:
         if call.task_mode == "WaitForCustomCallback" and self.waiter is not None:
             self.runner_for(call.action) or super().invoke(call)  # unknown Action: fail before a token is made
@@ -108,11 +112,9 @@ def build_registry(
     else:
         finder = subflow.FlowFinder(list(flows))
     child = subflow.ChildRun(finder, integrations=lambda: registry, stores=stores)
-    registry.register("FNF:StartExecution", subflow.StartExecution(child))
-    registry.register("arn:aws:states:::states:startExecution", subflow.StatesStartExecution(child))
-    registry.register("arn:aws:states:::states:startExecution.sync", subflow.StatesStartExecution(child, wait=True))
-    registry.register("arn:aws:states:::states:startExecution.sync:2",
-                      subflow.StatesStartExecution(child, wait=True, output_as_json=True))
+    start = subflow.StartExecution(child)
+    for action in subflow.SUBFLOW_ACTIONS:
+        registry.register(action, start)
 
     clients = aws_clients or _memo_clients(aws.environment_clients(lookup))
     registry.register(aws.LAMBDA_INVOKE, aws.LambdaInvoke(clients))

@@ -1,5 +1,9 @@
 """Sub-flows: ``FNF:StartExecution`` (CloudFlow) and ``arn:aws:states:::states:startExecution[.sync[:2]]`` (ASL).
 
+``subflow_request`` (what to start) and ``subflow_output`` (the Task's ``$Output`` from the child's
+outcome) are shared by the in-process runner below and the Airflow engine, which starts a real DAG
+run of the child instead (``planning/deferred.py``, docs/integrations.md).
+
 cloudflow-language §4.4: "``resourceArn`` (req): ``acs:fnf:{region}::flow/{flowName}``";
 "``executionName`` (optional): auto-generated as a UUID if omitted"; "``input`` (object)";
 "Output (RequestComplete): ``{"FlowName":"test-workflow","ExecutionName":"36cc6107-…","RequestID":"…"}``.
@@ -106,40 +110,71 @@ class ChildRun:
         return interpreter.execute(execution_input, execution_name=execution_name)
 
 
+SUBFLOW_ACTIONS: dict[str, tuple[str, bool | None, bool]] = {
+    "FNF:StartExecution": ("fnf", None, False),
+    "arn:aws:states:::states:startExecution": ("states", False, False),
+    "arn:aws:states:::states:startExecution.sync": ("states", True, False),
+    "arn:aws:states:::states:startExecution.sync:2": ("states", True, True),
+}
+"""Action → (dialect, waits for the child (None: by TaskMode), ``.sync:2`` objects instead of JSON texts)."""
+
+
+def is_subflow(action: str) -> bool:
+    return action in SUBFLOW_ACTIONS
+
+
 @dataclass(frozen=True)
-class StartExecution:
-    """The ``FNF:StartExecution`` runner."""
+class SubflowRequest:
+    """One child execution to start, as the Task's evaluated Parameters ask for it: what both the
+    in-process runner and the Airflow engine (a real DAG run) need. JSON-able (``to_json``)."""
 
-    child: ChildRun
+    action: str
+    dialect: str  # "fnf" | "states"
+    arn: str
+    flow_name: str
+    input: Any
+    execution_name: str
+    wait: bool
+    output_as_json: bool = False
+    request_id: str = ""
+    started: str = ""
 
-    def __call__(self, call: TaskCall) -> Any:
-        params = call.parameters if isinstance(call.parameters, dict) else {}
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "dialect": self.dialect, "arn": self.arn, "flow_name": self.flow_name,
+                "input": self.input, "execution_name": self.execution_name, "wait": self.wait,
+                "output_as_json": self.output_as_json, "request_id": self.request_id, "started": self.started}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SubflowRequest":
+        return cls(**{k: data[k] for k in ("action", "dialect", "arn", "flow_name", "input", "execution_name",
+                                            "wait", "output_as_json", "request_id", "started")})
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How a child execution ended: its output, or its error code and detail."""
+
+    succeeded: bool
+    output: Any = None
+    code: str | None = None
+    detail: str | None = None
+
+
+def subflow_request(call: TaskCall, *, new_name: Callable[[], str] = lambda: str(uuid.uuid4())) -> SubflowRequest:
+    """The child a sub-flow call starts. CloudFlow: "``resourceArn`` (req):
+    ``acs:fnf:{region}::flow/{flowName}``", "``executionName`` (optional): auto-generated as a UUID
+    if omitted", "``input`` (object)"; ASL: ``StateMachineArn``, ``Input`` (object or JSON text), ``Name``."""
+    dialect, wait, as_json = SUBFLOW_ACTIONS[call.action]
+    params = call.parameters if isinstance(call.parameters, dict) else {}
+    if dialect == "fnf":
         arn = params.get("resourceArn")
         match = _FNF_ARN.match(arn) if isinstance(arn, str) else None
         if match is None:
             raise FlowError("FnF.InvalidArgument", f"resourceArn {arn!r} is not acs:fnf:{{region}}::flow/{{flowName}}")
-        execution_name = params.get("executionName") or str(uuid.uuid4())
+        name = params.get("executionName") or new_name()
         child_input = params.get("input") if params.get("input") is not None else {}
-        result = self.child.run(match["name"], child_input, execution_name)
-        if call.task_mode == "WaitForSystemCallback":
-            if not result.succeeded:
-                error = result.error
-                raise FlowError(error.code if error else ErrorCodes.TASK_FAILED, error.detail if error else None,
-                                state=call.state_name or None)
-            return result.output
-        return {"FlowName": match["name"], "ExecutionName": execution_name, "RequestID": str(uuid.uuid4())}
-
-
-@dataclass(frozen=True)
-class StatesStartExecution:
-    """``arn:aws:states:::states:startExecution`` (``wait``: ``.sync`` / ``.sync:2``)."""
-
-    child: ChildRun
-    wait: bool = False
-    output_as_json: bool = False
-
-    def __call__(self, call: TaskCall) -> Any:
-        params = call.parameters if isinstance(call.parameters, dict) else {}
+        wait = call.task_mode == "WaitForSystemCallback"
+    else:
         arn = params.get("StateMachineArn")
         match = _SFN_ARN.match(arn) if isinstance(arn, str) else None
         if match is None:
@@ -150,20 +185,55 @@ class StatesStartExecution:
                 child_input = json.loads(child_input)
             except ValueError:
                 raise FlowError("States.Runtime", "Input is a string that is not JSON") from None
-        name = params.get("Name") or str(uuid.uuid4())
-        execution_arn = arn.replace(":stateMachine:", ":execution:") + f":{name}"
-        started = _now()
-        result = self.child.run(match["name"], child_input, name)
-        if not self.wait:
-            return {"ExecutionArn": execution_arn, "StartDate": started}
-        if not result.succeeded:
-            error = result.error
-            raise FlowError("States.TaskFailed", json.dumps({"Error": error.code if error else None,
-                                                             "Cause": error.detail if error else None}),
-                            state=call.state_name or None)
-        return {
-            "ExecutionArn": execution_arn, "StateMachineArn": arn, "Name": name, "Status": "SUCCEEDED",
-            "StartDate": started, "StopDate": _now(),
-            "Input": child_input if self.output_as_json else json.dumps(child_input),
-            "Output": result.output if self.output_as_json else json.dumps(result.output),
-        }
+        name = params.get("Name") or new_name()
+    return SubflowRequest(call.action, dialect, arn, match["name"], child_input, str(name), bool(wait), as_json,
+                          str(uuid.uuid4()), _now())
+
+
+def subflow_output(request: SubflowRequest, outcome: ChildOutcome | None, state_name: str | None = None) -> Any:
+    """The Task's ``$Output``. Not waiting (``outcome`` unused): CloudFlow "``{"FlowName",
+    "ExecutionName", "RequestID"}``. It does not wait for the child"; ASL ``{ExecutionArn, StartDate}``.
+    Waiting: "output = child output" (ASL ``.sync``: the execution description), or the child's
+    failure (CloudFlow: its code and detail; ASL: ``States.TaskFailed`` with ``{"Error","Cause"}``)."""
+    if request.dialect == "fnf":
+        if not request.wait:
+            return {"FlowName": request.flow_name, "ExecutionName": request.execution_name,
+                    "RequestID": request.request_id}
+        if outcome is None or not outcome.succeeded:
+            raise FlowError((outcome.code if outcome else None) or ErrorCodes.TASK_FAILED,
+                            outcome.detail if outcome else None, state=state_name)
+        return outcome.output
+    execution_arn = request.arn.replace(":stateMachine:", ":execution:") + f":{request.execution_name}"
+    if not request.wait:
+        return {"ExecutionArn": execution_arn, "StartDate": request.started}
+    if outcome is None or not outcome.succeeded:
+        raise FlowError("States.TaskFailed", json.dumps({"Error": outcome.code if outcome else None,
+                                                         "Cause": outcome.detail if outcome else None}),
+                        state=state_name)
+    as_json = request.output_as_json
+    return {
+        "ExecutionArn": execution_arn, "StateMachineArn": request.arn, "Name": request.execution_name,
+        "Status": "SUCCEEDED", "StartDate": request.started, "StopDate": _now(),
+        "Input": request.input if as_json else json.dumps(request.input),
+        "Output": outcome.output if as_json else json.dumps(outcome.output),
+    }
+
+
+@dataclass(frozen=True)
+class StartExecution:
+    """The in-process runner of every sub-flow action (``FNF:StartExecution``,
+    ``arn:aws:states:::states:startExecution[.sync[:2]]``): the child runs to completion here."""
+
+    child: ChildRun
+
+    def __call__(self, call: TaskCall) -> Any:
+        request = subflow_request(call)
+        result = self.child.run(request.flow_name, request.input, request.execution_name)
+        error = result.error
+        outcome = ChildOutcome(result.succeeded, result.output, error.code if error else None,
+                               error.detail if error else None)
+        return subflow_output(request, outcome, call.state_name or None)
+
+
+StatesStartExecution = StartExecution
+"""The ASL actions share the runner: the Action says whether to wait (``.sync``) and how to answer."""

@@ -80,7 +80,7 @@ def run_definition(
     folder.mkdir(parents=True)
     try:
         shutil.copyfile(source, folder / source.name)
-        sidecar: dict[str, Any] = {"staging_url": (folder / "staging").as_uri()}
+        sidecar: dict[str, Any] = {"staging_url": (folder / "staging").as_uri(), "subflows": "in_process"}
         if store_dir:
             sidecar["local_store"] = str(Path(store_dir).resolve())
         if mocks:

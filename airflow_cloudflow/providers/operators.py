@@ -16,6 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ..exceptions import ErrorCodes, FlowError
 from ..model import StateMachine, Wait
+from ..planning.deferred import DeferCall, DeferredCalls, deferrable
 from ..planning.plan import ANY, Step
 from ..planning.shards import ShardRef, ShardSummary
 from ..planning.steps import (
@@ -131,7 +132,42 @@ class StateOperator(CloudFlowStepOperator):
 
                 moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
                 self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_after_wait")
+        if deferrable(state, subflow_runs=self.options.subflows == "dag_run"):
+            return self._run_deferrable(context, state, given, ctx, DeferredCalls())
         return run_state_step(self._interpreter(), state, given, ctx)
+
+    def _run_deferrable(self, context, state, given, ctx, records: DeferredCalls) -> Handoff:
+        """A sub-flow or custom-callback Task: run it, or record the call it waits for and wait
+        outside the worker slot (``providers/deferral.py``; docs/integrations.md)."""
+        from .deferral import DEFERRED_KEY, run_or_wait
+
+        try:
+            return run_or_wait(self._interpreter(), self.options, state, given, ctx, records)
+        except DeferCall as pending:
+            context["ti"].xcom_push(key=DEFERRED_KEY, value=records.started(pending.call).to_json())
+            from .deferral import wait_for
+
+            raise wait_for(self.options, pending.call) from None
+
+    def execute_complete(self, context, event=None, **_):
+        """Back from a deferred call (the child DAG run ended or exists; the callback came or timed
+        out): record its outcome, then run the state again from its raw input (recorded calls are
+        answered from the record), so its constructors, Retry and Catch apply."""
+        from .deferral import DEFERRED_KEY, outcome_of
+
+        given = self._given(context)
+        state = self.scope_graph[self.step.state]
+        ctx = self._context(context, given.globals)
+        try:
+            records = DeferredCalls.from_json(context["ti"].xcom_pull(task_ids=self.task_id, key=DEFERRED_KEY))
+            waiting = records.waiting
+            if waiting is None:
+                raise FlowError(ErrorCodes.RUNTIME, f"state {state.name!r} resumed without a deferred call")
+            handoff = self._run_deferrable(context, state, given, ctx,
+                                           records.answered(outcome_of(context, self.options, waiting)))
+        except FlowError as err:
+            self._fail(context, err)
+        return self._hand_on(context, handoff)
 
     def resume_after_wait(self, context, event=None, **_):
         """Back from the deferrable wait (the worker slot was free meanwhile): finish the state.

@@ -41,5 +41,9 @@ class DagOptions:
     shard_size: int | None = None
     mocks: str | None = None
     """A ``--mocks`` file (path) binding Task resources to fakes, for local testing of a flow."""
+    subflows: str = "dag_run"
+    """How a top-level sub-flow Task runs: ``dag_run`` (a real DAG run of the child's DAG, the
+    task deferred while waiting) or ``in_process`` (the child interpreted inside the task; what
+    ``run --engine airflow`` uses, as ``dag.test()`` runs only its own DAG)."""
     source_path: str | None = None
     """The definition file, shown in the DAG docs."""

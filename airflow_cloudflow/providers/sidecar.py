@@ -116,6 +116,15 @@ def _staging_url(value: Any) -> str:
     return text
 
 
+SUBFLOW_MODES = ("dag_run", "in_process")
+
+
+def _subflows(value: Any) -> str:
+    if value not in SUBFLOW_MODES:
+        raise _Invalid(f"expected one of {', '.join(SUBFLOW_MODES)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Key:
     """One settings key: how to check it, whether ``null`` is allowed, whether it is a path."""
@@ -143,6 +152,7 @@ KEYS: dict[str, Key] = {
     "max_shards": Key(_integer(1)),
     "shard_size": Key(_integer(1)),
     "mocks": Key(_string, path=True),
+    "subflows": Key(_subflows, nullable=False),
 }
 """Settings keys → checks; each key is the ``DagOptions`` field of the same name."""
 

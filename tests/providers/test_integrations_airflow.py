@@ -155,7 +155,7 @@ States:
 
 
 def test_custom_callback_answered_by_the_cli_while_the_task_waits(airflow_home, tmp_path):
-    """The task polls the token in the run's staging folder (it holds its worker slot: no deferral yet)."""
+    """The task defers on CallbackTrigger, which polls the token in the run's staging folder."""
     from airflow.configuration import conf
 
     from airflow_cloudflow.providers.engine import run_definition
