@@ -10,7 +10,6 @@ Catch: "``Retry`` is evaluated first. ``Catch`` is evaluated only after all retr
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
@@ -169,44 +168,6 @@ class Interpreter:
             found = self._blocking[key] = graph_may_block(graph, getattr(self.integrations, "may_block", None))
         return found
 
-    # ------------------------------------------------------------------ pieces for the Airflow engine
-
-    def using(self, **overrides: Any) -> "Interpreter":
-        """A shallow copy with some attributes replaced (e.g. ``distributed_runner``)."""
-        clone = copy.copy(self)
-        for name, value in overrides.items():
-            setattr(clone, name, value)
-        return clone
-
-    def construct_input(self, state: State, raw: Any, ctx: ExecutionContext) -> Any:
-        """A state's ``$Input``: its InputConstructor applied to the raw input, or the raw input."""
-        return raw if state.input_constructor is None else self._construct_input(state, raw, ctx, 0)
-
-    def wait_seconds(self, state: Wait, value: Any, ctx: ExecutionContext) -> float:
-        """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``."""
-        return wait_seconds(state, value, ctx)
-
-    def using(self, *, distributed_runner: DistributedRunner | None = None) -> "Interpreter":
-        """A copy sharing machine, integrations, stores and clock, with the distributed-Map runner
-        replaced: ``runner(interpreter, map_state, map_input, ctx, retry_count) -> $Output``. The
-        Airflow engine uses it to feed children run elsewhere through ``run_state`` (so the Map's
-        own constructors, Retry and Catch apply exactly as here)."""
-        twin = Interpreter(self.machine, integrations=self.integrations, stores=self.stores, clock=self.clock)
-        twin._plans, twin._blocking = self._plans, self._blocking
-        if distributed_runner is not None:
-            twin.distributed_runner = distributed_runner
-        return twin
-
-    def finish_state(self, state: State, value: Any, raw_output: Any, ctx: ExecutionContext) -> Any:
-        """OutputConstructor and GlobalConstructor of a state whose work was done elsewhere."""
-        return self._finish(state, value, raw_output, ctx, 0)
-
-    def wait_seconds(self, state: State, value: Any, ctx: ExecutionContext) -> float:
-        """A Wait state's ``Seconds`` (or ``Seconds.$``) for the input ``value``."""
-        from .states import _seconds
-
-        return _seconds(state.seconds, state, value, ctx, 0, "Wait Seconds")
-
     # ------------------------------------------------------------------ one state
 
     def plan(self, state: State) -> StatePlan:
@@ -236,6 +197,26 @@ class Interpreter:
             return self._recover(plan, state, input, value, ctx, err)
 
     # ------------------------------------------------------------------ piecewise (the Airflow layer)
+
+    def run_attempt(self, state: State, input: Any, ctx: ExecutionContext, retry_count: int = 0) -> StepResult:
+        """One attempt of a CloudFlow state, without its Retry and Catch (the caller owns them):
+        the Airflow engine runs a Task whose single Retry rule maps onto Airflow's own retries, and
+        ``retry_count`` (``$Context.Current.RetryCount``) is then the task's try number minus one."""
+        plan = self.plan(state)
+        if plan.asl is not None:
+            raise ValueError("run_attempt is for CloudFlow states; ASL states run through run_state")
+        try:
+            if ctx.deadline is not None:
+                ctx.check_deadline()
+            value = input
+            if plan.input is not None:
+                value = self._construct_input(plan.input, state, input, ctx, retry_count)
+            raw, next_name = plan.handler(self, state, value, ctx, retry_count)
+            return StepResult(self._finish(plan, state, value, raw, ctx, retry_count), next_name)
+        except FlowError as err:
+            if err.state is None:
+                err.state = state.name
+            raise
 
     def construct_input(self, state: State, input: Any, ctx: ExecutionContext) -> Any:
         """``$Input`` of ``state``: its InputConstructor applied to ``input`` (or ``input`` itself)."""
