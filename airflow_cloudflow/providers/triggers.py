@@ -35,7 +35,7 @@ class CallbackTrigger(BaseTrigger):
         self.aws_conn_id = aws_conn_id
         self.local_store = local_store
         self.poll_seconds = poll_seconds
-        self.max_seconds = max_seconds or MAX_WAIT_SECONDS
+        self.max_seconds = MAX_WAIT_SECONDS if max_seconds is None else max_seconds
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return "airflow_cloudflow.providers.triggers.CallbackTrigger", {
