@@ -21,7 +21,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from ..model import Map, Parallel, State, StateGraph, StateMachine
+from ..model import Map, Parallel, RetryRule, State, StateGraph, StateMachine, Task
 
 STATE = "state"
 REGION = "region"
@@ -62,6 +62,8 @@ class Step:
     region_states: tuple[str, ...] = ()
     successors: dict[str, str] = field(default_factory=dict)  # next state name → task id
     branch_terminals: tuple[tuple[str, ...], ...] = ()  # JOIN: per branch, its terminal task ids
+    airflow_retry: RetryRule | None = None
+    """STATE: the Task's Retry rule, carried out by Airflow's own retries (``airflow_retry_rule``)."""
 
     @property
     def is_mapped(self) -> bool:
@@ -214,6 +216,7 @@ class _Planner:
         map_process: dict[str, str] = {}  # distributed Map name → its mapped task id
         units: list[tuple[str, tuple[State, ...]]] = []
         done_regions: set[frozenset[str]] = set()
+        region_ids: set[str] = set()  # a region may be one state looping to itself (a Catch → itself)
         for name in names:
             state = graph[name]
             region = region_of.get(name)
@@ -223,6 +226,7 @@ class _Planner:
                 done_regions.add(region)
                 members = tuple(graph[n] for n in names if n in region)
                 tid = self.unique("region_" + sanitize_id(members[0].name))
+                region_ids.add(tid)
                 units.append((tid, members))
                 for m in members:
                     entry_id[m.name] = exit_id[m.name] = tid
@@ -270,7 +274,7 @@ class _Planner:
                 if succ in entry_id and entry_id[succ] != tid
             }
             ends_scope = any(m.is_terminal for m in members)
-            if len(members) > 1:
+            if tid in region_ids:
                 self.steps.append(Step(tid, REGION, state.name, scope, upstream, tuple(inputs), trigger, group,
                                        region_states=tuple(m.name for m in members), successors=successors))
             elif isinstance(state, Map) and state.distributed:
@@ -294,10 +298,24 @@ class _Planner:
                                        successors=successors, branch_terminals=tuple(branch_terminals)))
             else:
                 self.steps.append(Step(tid, STATE, state.name, scope, upstream, tuple(inputs), trigger, group,
-                                       successors=successors))
+                                       successors=successors, airflow_retry=airflow_retry_rule(state)))
             if ends_scope:
                 terminals.append(exit_id[state.name])
         return terminals
+
+
+def airflow_retry_rule(state: State) -> RetryRule | None:
+    """The Retry rule that Airflow's own retries carry out for this state, or None (in-process).
+
+    They fit a CloudFlow Task with exactly one Retry rule and no Catch: one rule needs one counter,
+    which is the task's try number (``$Context.Current.RetryCount`` = try number − 1), and with no
+    Catch a final failure simply fails the task. The waits then free the worker slot, and each
+    attempt is a try in the UI. Every other Retry — several rules with their own counters, a Catch
+    to route to after the last retry, ASL's jitter — runs in-process, exactly as the interpreter.
+    """
+    if isinstance(state, Task) and len(state.retry) == 1 and not state.catch and state.asl is None:
+        return state.retry[0]
+    return None
 
 
 def plan(machine: StateMachine) -> Plan:

@@ -35,6 +35,7 @@ from .operators import (
     StateOperator,
 )
 from .options import DagOptions
+from .retry import CloudFlowRetryPolicy
 
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 MAX_PARALLEL_SHARDS = 16
@@ -118,6 +119,8 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
                 map_index_template="{{ cloudflow_shard_label }}",
             ).expand(shard=XComArg(reader))
             continue
+        if step.airflow_retry is not None:
+            kwargs.update(retries=step.airflow_retry.max_attempts, retry_policy=CloudFlowRetryPolicy(step.airflow_retry))
         tasks[step.task_id] = _OPERATORS.get(step.kind, StateOperator)(**flow, **kwargs)
 
     for step in the_plan.steps:

@@ -19,6 +19,7 @@ from ..model import StateMachine, Wait
 from ..planning.deferred import DeferCall, DeferredCalls, deferrable
 from ..planning.plan import ANY, Step
 from ..planning.shards import ShardRef, ShardSummary
+from ..runtime.errors import matches
 from ..planning.steps import (
     Handoff,
     MapRun,
@@ -35,6 +36,7 @@ from ..planning.steps import (
     wait_state_input,
 )
 from .options import DagOptions
+from .retry import RetryableFlowFailure
 from .runtime import build_interpreter, execution_input, execution_name, shard_limits, staging_at
 
 log = logging.getLogger(__name__)
@@ -134,7 +136,25 @@ class StateOperator(CloudFlowStepOperator):
                 self.defer(trigger=DateTimeTrigger(moment=moment), method_name="resume_after_wait")
         if deferrable(state, subflow_runs=self.options.subflows == "dag_run"):
             return self._run_deferrable(context, state, given, ctx, DeferredCalls())
+        if self.step.airflow_retry is not None:
+            return self._run_attempt(context, state, given, ctx)
         return run_state_step(self._interpreter(), state, given, ctx)
+
+    def _run_attempt(self, context, state, given: Handoff, ctx) -> Handoff:
+        """One try of a Task whose single Retry rule Airflow carries out (``providers/retry.py``):
+        ``$Context.Current.RetryCount`` is the try number minus one; an error the rule matches
+        fails this try with ``RetryableFlowFailure`` and the retry policy schedules the next."""
+        ti = context["ti"]
+        try:
+            step = self._interpreter().run_attempt(state, given.output, ctx, retry_count=ti.try_number - 1)
+        except FlowError as err:
+            if err.code == ErrorCodes.TIMEOUT or not matches(self.step.airflow_retry.errors, err.code):
+                raise
+            ti.xcom_push(key=ERROR_KEY, value={"Code": err.code, "Detail": err.detail, "State": state.name})
+            log.warning("CloudFlow: state %r try %d failed with %s (Retry rule matches)", state.name,
+                        ti.try_number, err.code)
+            raise RetryableFlowFailure(err.code, err.detail) from None
+        return Handoff(step.output, step.next, ctx.globals)
 
     def _run_deferrable(self, context, state, given, ctx, records: DeferredCalls) -> Handoff:
         """A sub-flow or custom-callback Task: run it, or record the call it waits for and wait

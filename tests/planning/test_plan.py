@@ -192,3 +192,17 @@ def test_task_ids_never_collide():
     """, start='"a b"'))
     ids = [s.task_id for s in p.steps]
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_a_state_catching_into_itself_is_an_interpreted_region():
+    p = plan(flow("""
+        - Type: Task
+          Name: A
+          Action: FC:InvokeFunction
+          Parameters: {resourceArn: x, invocationType: Sync}
+          Catch:
+            - {Errors: [FnF.ALL], Next: A}
+          End: true
+    """))
+    (region,) = [s for s in p.steps if s.kind == REGION]
+    assert region.region_states == ("A",) and region.state == "A"
