@@ -8,6 +8,7 @@ carries handoffs by XCom; here they are plain frozen records, so the semantics a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from ..exceptions import ErrorCodes, FlowError
@@ -35,10 +36,18 @@ class Handoff:
         return cls(data.get("output"), data.get("next"), data.get("globals") or {})
 
 
-def new_context(interpreter: Interpreter, execution_name: str, execution_input: Any, globals_: dict) -> ExecutionContext:
-    """The execution context rebuilt inside one task: same name and input for every task of a run."""
+def new_context(
+    interpreter: Interpreter, execution_name: str, execution_input: Any, globals_: dict,
+    started: datetime | None = None,
+) -> ExecutionContext:
+    """The execution context rebuilt inside one task: the same name, input, start time and
+    flow-level ``Timeout`` deadline for every task of a run (``started``: when the run started)."""
     ctx = interpreter.new_context(execution_input, execution_name)
     ctx.globals = dict(globals_)
+    if started is not None:
+        ctx.started = started
+        timeout = interpreter.machine.timeout_seconds
+        ctx.deadline = started + timedelta(seconds=timeout) if timeout else None
     return ctx
 
 
@@ -85,9 +94,11 @@ def parallel_join_step(
     interpreter: Interpreter, state: Parallel, start: Handoff, branch_results: list[Handoff], ctx: ExecutionContext
 ) -> Handoff:
     """"The combined output is a map keyed ``Branch<Index>``"; then OutputConstructor/GlobalConstructor.
-    Branch globals are merged in branch order."""
+    What each branch changed in ``$Global`` is merged in branch order (a key a branch left alone
+    keeps the value another branch gave it)."""
     for result in branch_results:
-        ctx.globals = {**ctx.globals, **result.globals}
+        changed = {k: v for k, v in result.globals.items() if k not in start.globals or start.globals[k] != v}
+        ctx.globals = {**ctx.globals, **changed}
     raw = {f"Branch{i}": result.output for i, result in enumerate(branch_results)}
     output = interpreter.finish_state(state, start.output, raw, ctx)
     return Handoff(output, state.next if not state.end else None, ctx.globals)
@@ -101,7 +112,6 @@ class MapRun:
     """What the ItemReader step tells the processor and ResultWriter steps (small: XCom)."""
 
     map_run_name: str
-    map_input: Any  # the Map's input after its InputConstructor
     raw_input: Any  # the Map's input as received (its Retry/Catch start from it)
     globals: dict[str, Any]
     staging_prefix: str
@@ -110,14 +120,14 @@ class MapRun:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "map_run_name": self.map_run_name, "map_input": self.map_input, "raw_input": self.raw_input,
+            "map_run_name": self.map_run_name, "raw_input": self.raw_input,
             "globals": self.globals, "staging_prefix": self.staging_prefix,
             "shards": [s.to_json() for s in self.shards], "error": self.error,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "MapRun":
-        return cls(data["map_run_name"], data["map_input"], data["raw_input"], data.get("globals") or {},
+        return cls(data["map_run_name"], data["raw_input"], data.get("globals") or {},
                    data["staging_prefix"], tuple(ShardRef.from_json(s) for s in data["shards"]), data.get("error"))
 
 
@@ -138,7 +148,6 @@ def map_read_step(
     """
     map_run_name = new_map_run_name()
     staging = staging_for(map_run_name)
-    map_input = None
     try:
         map_input = interpreter.construct_input(state, given.output, ctx)
         children = iter_child_inputs(interpreter, state, map_input, ctx)
@@ -146,18 +155,18 @@ def map_read_step(
         error = None
     except FlowError as err:
         shards, error = (), err.as_dict()
-    return MapRun(map_run_name, map_input, given.output, dict(ctx.globals), staging.prefix, shards, error)
+    return MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error)
 
 
 def map_process_step(
-    interpreter: Interpreter, state: Map, run: MapRun, shard: ShardRef, staging: Staging, ctx: ExecutionContext,
-    *, concurrency: int,
+    interpreter: Interpreter, state: Map, map_run_name: str, shard: ShardRef, staging: Staging,
+    ctx: ExecutionContext, *, concurrency: int,
 ) -> ShardSummary:
     """Run one shard's children (idempotent on retry: recorded children are not run again)."""
 
     def run_one(index: int, first_item: int, item_count: int, value: Any):
         return run_child(interpreter, state, ChildInput(index, first_item, item_count, value),
-                         map_run_name=run.map_run_name, ctx=ctx)
+                         map_run_name=map_run_name, ctx=ctx)
 
     return run_shard(staging, shard, run_one, concurrency=concurrency)
 

@@ -148,7 +148,7 @@ def build_dag(machine: StateMachine, options: DagOptions | None = None) -> DAG:
         params=params,
         default_args=default_args,
         doc_md=doc_md(machine, the_plan, options),
-        dagrun_timeout=None,
+        dagrun_timeout=timedelta(seconds=machine.timeout_seconds) if machine.timeout_seconds else None,
         render_template_as_native_obj=False,
     ) as dag:
         add_flow(machine, options, the_plan)

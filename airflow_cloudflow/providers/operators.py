@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 ERROR_KEY = "cloudflow_error"
 MAP_RUN_KEY = "cloudflow_map_run"
+"""The Map Run record the ResultWriter task reads (the Map's input, globals, shards, reader error)."""
+MAP_SHARDS_KEY = "cloudflow_map_shards"
+"""What a shard instance needs besides its shard reference: the Map Run's name and staging prefix."""
 
 
 class CloudFlowStepOperator(BaseOperator, SkipMixin):
@@ -71,7 +74,8 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
     def _context(self, context, globals_: dict):
         run = context["dag_run"]
         return new_context(
-            self._interpreter(), execution_name(run.run_id), execution_input(self.options, run.conf), globals_
+            self._interpreter(), execution_name(run.run_id), execution_input(self.options, run.conf), globals_,
+            started=getattr(run, "start_date", None),
         )
 
     def _given(self, context) -> Handoff:
@@ -266,12 +270,18 @@ class MapReaderOperator(CloudFlowStepOperator):
         ctx = self._context(context, given.globals)
         max_shards, shard_size = shard_limits(self.options)
         prefix = _map_run_prefix(context, self.step)
-        run = map_read_step(
-            self._interpreter(), self.scope_graph[self.step.state], given, ctx,
-            lambda name: staging_at(self.options, f"{prefix}/{name}"),
-            max_shards=max_shards, shard_size=shard_size,
-        )
-        context["ti"].xcom_push(key=MAP_RUN_KEY, value=run.to_json())
+        try:
+            run = map_read_step(
+                self._interpreter(), self.scope_graph[self.step.state], given, ctx,
+                lambda name: staging_at(self.options, f"{prefix}/{name}"),
+                max_shards=max_shards, shard_size=shard_size,
+            )
+        except Exception as exc:  # staging unreachable…: the ResultWriter task must fail, not skip
+            self._fail(context, FlowError(ErrorCodes.TASK_FAILED, f"the ItemReader task failed: {exc}",
+                                          state=self.step.state))
+        ti = context["ti"]
+        ti.xcom_push(key=MAP_RUN_KEY, value=run.to_json())
+        ti.xcom_push(key=MAP_SHARDS_KEY, value={"map_run_name": run.map_run_name, "staging_prefix": run.staging_prefix})
         items = sum(s.item_count for s in run.shards)
         label = getattr(getattr(self.scope_graph[self.step.state], "asl_map", None), "label", None)
         log.info("CloudFlow Map %r: MapRun %s%s, %d items in %d shards%s", self.step.state, run.map_run_name,
@@ -292,17 +302,19 @@ class MapShardOperator(CloudFlowStepOperator):
 
     def execute(self, context):
         ti = context["ti"]
-        run = MapRun.from_json(ti.xcom_pull(task_ids=self.step.inputs[0][0], key=MAP_RUN_KEY))
+        where = ti.xcom_pull(task_ids=self.step.inputs[0][0], key=MAP_SHARDS_KEY)
+        map_run_name, prefix = where["map_run_name"], where["staging_prefix"]
         shard = ShardRef.from_json(self.shard)
         context["cloudflow_shard_label"] = shard.label
-        staging = staging_at(self.options, run.staging_prefix, absolute=True)
+        staging = staging_at(self.options, prefix, absolute=True)
         ctx = self._context(context, {})
         interp = self._interpreter()
         state = self.scope_graph[self.step.state]
         concurrency = self.in_shard_concurrency if interp.may_block(state.processor) else 1
-        summary: ShardSummary = map_process_step(interp, state, run, shard, staging, ctx, concurrency=concurrency)
+        summary: ShardSummary = map_process_step(interp, state, map_run_name, shard, staging, ctx,
+                                                 concurrency=concurrency)
         log.info("CloudFlow MapRun %s shard %d (%s): %d succeeded, %d failed, %d already recorded",
-                 run.map_run_name, shard.index, shard.label, summary.succeeded, summary.failed, summary.reused)
+                 map_run_name, shard.index, shard.label, summary.succeeded, summary.failed, summary.reused)
         return {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed,
                 "reused": summary.reused}
 

@@ -193,3 +193,44 @@ def test_pick_handoff_takes_the_upstream_that_chose_this_state():
     assert pick_handoff([("*", chosen)], "X") is chosen
     with pytest.raises(FlowError):
         pick_handoff([("B", Handoff({}, "C"))], "B")
+
+
+def test_the_join_merges_only_what_each_branch_changed_in_global():
+    m = machine("""
+    - Type: Parallel
+      Name: M
+      Branches:
+        - StartAt: A
+          States:
+            - {Type: Pass, Name: A, End: true}
+        - StartAt: B
+          States:
+            - {Type: Pass, Name: B, End: true}
+      OutputConstructor:
+        k.$: $Global.k
+        j.$: $Global.j
+      End: true
+    """)
+    interp = interpreter(m)
+    start = Handoff({}, None, {"k": 0, "j": 0})
+    branch0 = Handoff({}, None, {"k": 1, "j": 0})  # branch 0 set k
+    branch1 = Handoff({}, None, {"k": 0, "j": 2})  # branch 1 set j, left k alone
+    joined = parallel_join_step(interp, m.graph["M"], start, [branch0, branch1], new_context(interp, "e", {}, start.globals))
+    assert joined.output == {"k": 1, "j": 2}
+
+
+def test_every_task_of_a_run_shares_its_start_time_and_timeout_deadline():
+    from datetime import timedelta
+
+    m = load_definition_text(
+        "Type: StateMachine\nName: f\nSpecVersion: v1\nTimeout: 60\nStartAt: A\nStates:\n  - {Type: Pass, Name: A, End: true}\n",
+        "f.flow.yaml",
+    )
+    interp = interpreter(m)
+    started = interp.clock.now() - timedelta(seconds=61)  # the run started 61 s before this task
+    ctx = new_context(interp, "run", {}, {}, started=started)
+    assert ctx.deadline == started + timedelta(seconds=60)
+    assert ctx.current("A", {})["Execution"]["StartTime"] == started.isoformat()
+    with pytest.raises(FlowError) as err:
+        ctx.check_deadline()
+    assert err.value.code == ErrorCodes.TIMEOUT
