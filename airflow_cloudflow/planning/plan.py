@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model import Map, Parallel, RetryRule, State, StateGraph, StateMachine, Task
+from .deferred import deferrable
 
 STATE = "state"
 REGION = "region"
@@ -311,10 +312,11 @@ def airflow_retry_rule(state: State) -> RetryRule | None:
     which is the task's try number (``$Context.Current.RetryCount`` = try number − 1), and with no
     Catch a final failure simply fails the task. The waits then free the worker slot, and each
     attempt is a try in the UI. Every other Retry — several rules with their own counters, a Catch
-    to route to after the last retry, ASL's jitter — runs in-process, exactly as the interpreter.
+    to route to after the last retry, ASL's jitter, a sub-flow or callback Task (it retries with a
+    new child run or token, ``planning/deferred.py``) — runs in-process, exactly as the interpreter.
     """
     if isinstance(state, Task) and len(state.retry) == 1 and not state.catch and state.asl is None:
-        return state.retry[0]
+        return None if deferrable(state) else state.retry[0]
     return None
 
 

@@ -74,3 +74,8 @@ def test_an_error_the_rule_does_not_match_is_not_retried(airflow_home, tmp_path)
     result = _run(airflow_home, tmp_path, flow(ONE_RULE), mocks)
     assert result.error == {"Code": "FC.Other", "Detail": "no retry"}
     assert read_run(result.dag_id, result.run_id).try_numbers[("Call", -1)] == 1
+
+
+def test_a_callback_task_keeps_its_own_retries():
+    text = flow(ONE_RULE).replace("    End: true\n", "    TaskMode: WaitForCustomCallback\n    End: true\n")
+    assert plan(load_definition_text(text, "d.flow.yaml")).step("Call").airflow_retry is None
