@@ -39,7 +39,7 @@ def check_allowed(path: Any, allowed: tuple[str, ...], what: str) -> tuple[str, 
     module, _, name = path.rpartition(".")
     if any(part.startswith("_") for part in path.split(".")[1:]):
         raise FlowError("Extension.NotAllowed", f"{what} {path!r}: private names cannot be called")
-    if not any(module == p or module.startswith(p + ".") for p in allowed):
+    if not _under(module, allowed):
         listed = ", ".join(allowed) or "nothing"
         raise FlowError("Extension.NotAllowed", f"{what} {path!r} is not under [cloudflow] allowed_modules "
                         f"(allowed: {listed}; outside Airflow set {ALLOWED_ENV})")
@@ -53,9 +53,19 @@ def load_attribute(path: str, allowed: tuple[str, ...], what: str) -> Any:
     except ImportError as exc:
         raise FlowError("Extension.NotFound", f"{what} {path!r}: cannot import {module_name!r} ({exc})") from None
     try:
-        return getattr(module, name)
+        target = getattr(module, name)
     except AttributeError:
         raise FlowError("Extension.NotFound", f"{what} {path!r}: {module_name!r} has no {name!r}") from None
+    defined_in = getattr(target, "__module__", None)
+    if not isinstance(defined_in, str) or not _under(defined_in, allowed):
+        # e.g. ``from subprocess import run`` inside an allowed module: the path is allowed, the code is not
+        raise FlowError("Extension.NotAllowed", f"{what} {path!r} is defined in {defined_in!r}, which is not under "
+                        "[cloudflow] allowed_modules (a name merely imported into an allowed module is refused)")
+    return target
+
+
+def _under(module: str, allowed: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in allowed)
 
 
 def json_result(value: Any, what: str) -> Any:

@@ -54,13 +54,34 @@ class Response:
         return self.body.decode("utf-8", errors="replace")
 
 
+SENSITIVE_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-acs-", "x-fnf-", "x-amz-security-token")
+"""Header names (or prefixes) never forwarded to another host on a redirect: credentials, FC's
+signature and STS token, the callback task token."""
+
+
+class _SameHostCredentialsRedirect(urllib.request.HTTPRedirectHandler):
+    """Follows http(s) redirects, but drops credential headers when the redirect leaves the host
+    (urllib would otherwise copy ``Authorization`` & co. to wherever ``Location`` points)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's signature
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is None:
+            return None
+        check_url(new.full_url, "redirect location")
+        if urlsplit(new.full_url).netloc.lower() != urlsplit(req.full_url).netloc.lower():
+            for name in list(new.headers):
+                if name.lower().startswith(SENSITIVE_HEADERS):
+                    del new.headers[name]
+        return new
+
+
 def _opener() -> urllib.request.OpenerDirector:
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
         urllib.request.HTTPHandler(),
         urllib.request.HTTPSHandler(),
-        urllib.request.HTTPRedirectHandler(),
+        _SameHostCredentialsRedirect(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
     ):

@@ -65,3 +65,12 @@ def test_allow_list_from_environment(monkeypatch):
 def test_check_allowed_splits_module_and_name():
     assert check_allowed("a.b.c", ("a",), "x") == ("a.b", "c")
     assert check_allowed("a.b.c", ("a.b",), "x") == ("a.b", "c")
+
+
+def test_a_name_imported_into_an_allowed_module_is_refused():
+    with pytest.raises(FlowError) as err:
+        PythonCall(allowed=("tests.integrations.pkg_allowed",))(
+            TaskCall("Python:Call", {"callable": "tests.integrations.pkg_allowed.reexported_run",
+                                     "kwargs": {"args": ["true"]}})
+        )
+    assert err.value.code == "Extension.NotAllowed" and "subprocess" in err.value.detail

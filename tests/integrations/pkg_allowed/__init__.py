@@ -18,3 +18,6 @@ def echo_token(task_token=None):
 
 
 _private = add
+
+
+from subprocess import run as reexported_run  # noqa: E402,F401  (must be refused: not defined here)
