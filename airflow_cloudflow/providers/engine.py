@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..commands.init import LOADER_NAME, LOADER_SOURCE
+from .sidecar import definition_stem
 
 
 
@@ -85,8 +86,7 @@ def run_definition(
             sidecar["local_store"] = str(Path(store_dir).resolve())
         if mocks:
             sidecar["mocks"] = str(Path(mocks).resolve())
-        stem = source.name.split(".")[0]
-        (folder / f"{stem}.airflow.yaml").write_text(json.dumps(sidecar))
+        (folder / f"{definition_stem(source)}.airflow.yaml").write_text(json.dumps(sidecar))
         (folder / LOADER_NAME).write_text(LOADER_SOURCE)
         return _test_run(folder, dag_id, execution_input)
     finally:

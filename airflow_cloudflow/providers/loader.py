@@ -120,12 +120,29 @@ def is_definition(name: str) -> bool:
 
 
 def find_definitions(folder: str | Path, syntax: str | None = None) -> list[Path]:
-    """Every definition file below ``folder`` that ``.airflowignore`` does not exclude, sorted."""
+    """Every definition file below ``folder`` that ``.airflowignore`` does not exclude, sorted.
+
+    A subfolder holding a loader file of its own (``cloudflow_dags.py``) belongs to that loader and
+    is left out — e.g. the private folder ``run --engine airflow`` creates in a live DAGs folder,
+    whose copy of a definition would otherwise collide with the original's dag_id.
+    """
     root = Path(folder)
     if not root.is_dir():
         return []
     found = (Path(p) for p in _walk(root, syntax or _ignore_syntax()))
-    return sorted(p for p in found if is_definition(p.name) and p.is_file())
+    return sorted(p for p in found if is_definition(p.name) and p.is_file() and not _owned_below(p, root))
+
+
+def _owned_below(path: Path, root: Path) -> bool:
+    """True when a folder between ``root`` (excluded) and ``path`` has its own loader file."""
+    from ..commands.init import LOADER_NAME
+
+    folder = path.parent
+    while folder != root and root in folder.parents:
+        if (folder / LOADER_NAME).is_file():
+            return True
+        folder = folder.parent
+    return False
 
 
 # --------------------------------------------------------------------------- cheap name sniffing

@@ -13,6 +13,7 @@ the resumed task, so the event only says why the wait ended.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +28,8 @@ class CallbackTrigger(BaseTrigger):
 
     def __init__(self, token: str, staging_url: str, oss_conn_id: str = "oss_default",
                  aws_conn_id: str = "aws_default", local_store: str | None = None,
-                 poll_seconds: float = DEFAULT_POLL_SECONDS, max_seconds: float | None = MAX_WAIT_SECONDS):
+                 poll_seconds: float = DEFAULT_POLL_SECONDS, max_seconds: float | None = MAX_WAIT_SECONDS,
+                 deadline: float | None = None):
         super().__init__()
         self.token = token
         self.staging_url = staging_url
@@ -36,12 +38,15 @@ class CallbackTrigger(BaseTrigger):
         self.local_store = local_store
         self.poll_seconds = poll_seconds
         self.max_seconds = MAX_WAIT_SECONDS if max_seconds is None else max_seconds
+        # An absolute deadline (epoch seconds), fixed when the task defers and carried through
+        # serialisation, so a restarted or reassigned triggerer does not start the wait again.
+        self.deadline = deadline if deadline is not None else time.time() + self.max_seconds
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return "airflow_cloudflow.providers.triggers.CallbackTrigger", {
             "token": self.token, "staging_url": self.staging_url, "oss_conn_id": self.oss_conn_id,
             "aws_conn_id": self.aws_conn_id, "local_store": self.local_store,
-            "poll_seconds": self.poll_seconds, "max_seconds": self.max_seconds,
+            "poll_seconds": self.poll_seconds, "max_seconds": self.max_seconds, "deadline": self.deadline,
         }
 
     def _store(self):
@@ -62,13 +67,12 @@ class CallbackTrigger(BaseTrigger):
             return "unknown"
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        waited = 0.0
         while True:
             status = await sync_to_async(self._status)()
-            if status is None and waited >= self.max_seconds:
+            left = self.deadline - time.time()
+            if status is None and left <= 0:
                 status = "timeout"
             if status is not None:
                 yield TriggerEvent({"token": self.token, "status": status})
                 return
-            await asyncio.sleep(self.poll_seconds)
-            waited += self.poll_seconds
+            await asyncio.sleep(min(self.poll_seconds, left))

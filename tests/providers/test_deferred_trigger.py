@@ -38,3 +38,19 @@ def test_the_trigger_round_trips_and_fires_on_completion_or_timeout(airflow_home
     assert _first_event(_rebuilt(trigger)) == {"token": token, "status": "completed"}
     unknown = CallbackTrigger(token="cft-" + "b" * 40, staging_url=staging.as_uri())
     assert _first_event(unknown)["status"] == "unknown"
+
+
+def test_the_wait_deadline_survives_a_rebuild(airflow_home, tmp_path):
+    """A triggerer that rebuilds the trigger (restart, reassignment) keeps the original deadline."""
+    import time
+
+    from airflow_cloudflow.providers.triggers import CallbackTrigger
+
+    staging = tmp_path / "staging"
+    token = "cft-" + "c" * 40
+    TokenStore.local(staging).open_token(token, TaskCall("HTTP:Request", {}, "WaitForCustomCallback", "Ask", "e1"))
+    trigger = CallbackTrigger(token=token, staging_url=staging.as_uri(), max_seconds=3600)
+    rebuilt = _rebuilt(trigger)
+    assert rebuilt.deadline == trigger.deadline
+    rebuilt.deadline = time.time() - 1  # as if the hour had passed before the rebuild
+    assert _first_event(_rebuilt(rebuilt))["status"] == "timeout"

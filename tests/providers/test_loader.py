@@ -362,3 +362,12 @@ def test_every_example_sidecar_is_valid_and_points_at_existing_files():
     orders = load_options(REPO_DAGS / "examples" / "orders_map.flow.yaml", REPO_DAGS)
     assert orders.local_store == str((REPO_DAGS.parent / ".demo" / "store").resolve())
     assert orders.default_input == {"bucket": "demo-bucket", "object": "orders.csv", "currency": "EUR"}
+
+
+def test_a_subfolder_with_its_own_loader_belongs_to_that_loader(tmp_path):
+    write_flow(tmp_path, "orders.flow.yaml", "orders")
+    private = tmp_path / "cloudflow-run-1"
+    write_flow(private, "orders.flow.yaml", "orders")  # the copy `run --engine airflow` makes
+    (private / "cloudflow_dags.py").write_text(LOADER_SOURCE)
+    assert find_definitions(tmp_path) == [tmp_path / "orders.flow.yaml"]
+    assert find_definitions(private) == [private / "orders.flow.yaml"]
