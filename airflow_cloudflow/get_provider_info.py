@@ -46,16 +46,9 @@ CONFIG_OPTIONS: dict[str, dict[str, Any]] = {
         "",
         "s3://my-bucket/cloudflow-staging",
     ),
-    "local_store": _option(
-        "Folder that ``file://`` and bucket-less demo locations resolve under. Empty means the folder "
-        "``cloudflow/store`` under AIRFLOW_HOME.",
-        "string",
-        "",
-        "/srv/cloudflow-demo",
-    ),
     "allowed_modules": _option(
-        "Comma-separated Python module prefixes a Task state may call in-process (reserved for the "
-        "Python-callable Task extension). Empty allows none.",
+        "Comma-separated Python module prefixes whose callables (``Python:Call``) and operator classes "
+        "(``Airflow:Operator``) a Task state may use. Empty allows none.",
         "string",
         "",
         "mycompany.flows,mycompany.etl",

@@ -224,7 +224,9 @@ def run_shard(
 ) -> ShardSummary:
     """Run the shard's children not yet recorded, ``concurrency`` at a time, checkpointing results."""
     recorded = read_recorded(staging, shard.index)
-    todo = (c for c in read_shard(staging, shard) if c[0] not in recorded)
+    # read the whole shard first (it is bounded by the shard size): a response stream held open
+    # while slow children run would be reset by the store and waste a retry
+    todo = [c for c in read_shard(staging, shard) if c[0] not in recorded]
     checkpoint = _Checkpointer(staging, shard.index, every_records=checkpoint_records, every_seconds=checkpoint_seconds)
     succeeded = sum(1 for r in recorded.values() if r.succeeded)
     failed = len(recorded) - succeeded

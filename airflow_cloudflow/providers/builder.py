@@ -90,15 +90,19 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
     mapped = {s.task_id for s in the_plan.steps if s.kind == MAP_PROCESS}
     common = {"retries": options.retries, "pool": options.pool} if options.pool else {"retries": options.retries}
 
-    def group_for(step: Step):
-        if step.group is None:
+    group_of_step = {s.task_id: s.group for s in the_plan.steps}
+
+    def group_for(group_id: str | None):
+        """A branch group ``<parallel>__branch<i>`` nests in the group its Parallel's task is in."""
+        if group_id is None:
             return None
-        if step.group not in groups:
-            groups[step.group] = TaskGroup(group_id=step.group, prefix_group_id=False)
-        return groups[step.group]
+        if group_id not in groups:
+            parent = group_for(group_of_step.get(group_id.rsplit("__branch", 1)[0]))
+            groups[group_id] = TaskGroup(group_id=group_id, prefix_group_id=False, parent_group=parent)
+        return groups[group_id]
 
     for step in the_plan.steps:
-        group = group_for(step)
+        group = group_for(step.group)
         kwargs = {"task_id": step.task_id, "trigger_rule": step.trigger_rule, "task_group": group, **common}
         if step.kind == FINISH:
             all_steps = tuple(s.task_id for s in the_plan.steps if s.task_id not in mapped and s.kind != FINISH)

@@ -28,8 +28,6 @@ class CloudflowSettings:
     """Target items (or batches) per shard."""
     staging_url: str
     """Where shards and child results are written (``oss://``, ``s3://`` or ``file://``)."""
-    local_store: str
-    """Folder that ``file://`` demo locations resolve under."""
     allowed_modules: tuple[str, ...]
     """Module prefixes a Python-callable Task may import; empty allows none."""
     strict_loading: bool
@@ -53,13 +51,11 @@ def parse_settings(
     raw = {**default_options(), **{k: v for k, v in options.items() if v is not None}}
     home = Path(airflow_home)
     max_shards = _positive_int("max_shards", raw["max_shards"])
-    local_store = raw["local_store"].strip() or str(home / "cloudflow" / "store")
     staging_url = raw["staging_url"].strip() or (home / "cloudflow" / "staging").as_uri()
     return CloudflowSettings(
         max_shards=min(max_shards, max_map_length),
         shard_size=_positive_int("shard_size", raw["shard_size"]),
         staging_url=staging_url,
-        local_store=local_store,
         allowed_modules=tuple(p.strip() for p in raw["allowed_modules"].split(",") if p.strip()),
         strict_loading=_bool("strict_loading", raw["strict_loading"]),
         max_map_length=max_map_length,

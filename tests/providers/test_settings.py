@@ -15,7 +15,6 @@ def test_defaults_resolve_locations_under_airflow_home(tmp_path: Path) -> None:
     assert settings.max_shards == 256
     assert settings.shard_size == 1000
     assert settings.staging_url == (tmp_path / "cloudflow" / "staging").as_uri()
-    assert settings.local_store == str(tmp_path / "cloudflow" / "store")
     assert settings.allowed_modules == ()
     assert settings.strict_loading is False
 
