@@ -20,6 +20,18 @@ from airflow_cloudflow.providers.loader import load_flows; load_flows(globals())
 safe-mode heuristic, which looks for both strings, pick the file up)."""
 
 
+def owned_by_nested_loader(path: Path, root: Path) -> bool:
+    """True when a folder between ``root`` (excluded) and ``path`` holds its own loader file: such a
+    subfolder belongs to that loader (e.g. the private copy ``run --engine airflow`` makes in a DAGs
+    folder), so the outer loader and sub-flow lookups leave its definitions alone."""
+    folder = path.parent
+    while folder != root and root in folder.parents:
+        if (folder / LOADER_NAME).is_file():
+            return True
+        folder = folder.parent
+    return False
+
+
 def write_loader(dags_folder: str | Path) -> tuple[int, str]:
     """Write the loader into ``dags_folder``: ``(exit code, message)``."""
     folder = Path(dags_folder)

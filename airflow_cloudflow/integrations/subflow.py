@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..exceptions import ErrorCodes, FlowError
+from ..commands.init import owned_by_nested_loader
 from .registry import TaskCall
 
 FLOWS_ENV = "CLOUDFLOW_FLOWS_DIR"
 FLOW_NOT_FOUND = "FnF.FlowNotExisted"
-PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json")
+PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json", "*.asl.yaml")
 _FNF_ARN = re.compile(r"^acs:fnf:[^:]*:[^:]*:flow/(?P<name>[A-Za-z0-9_-]{1,128})$")
 _SFN_ARN = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:stateMachine:(?P<name>[A-Za-z0-9_-]{1,80})$")
 
@@ -67,7 +68,7 @@ class FlowFinder:
         for folder in self._folders():
             for pattern in PATTERNS:
                 for path in sorted(folder.rglob(pattern)):
-                    if path in self._cache.values():
+                    if path in self._cache.values() or owned_by_nested_loader(path, folder):
                         continue
                     if pattern == "*.asl.json":
                         self._cache.setdefault(path.name[: -len(".asl.json")], path)

@@ -64,13 +64,24 @@ def _announce(options: DagOptions):
     return announce
 
 
+_FINDERS: dict[tuple, FlowFinder] = {}
+
+
+def _finder(folders: tuple) -> FlowFinder:
+    """One flow finder per set of folders for the process: its name → file cache outlives a call."""
+    finder = _FINDERS.get(folders)
+    if finder is None:
+        finder = _FINDERS[folders] = FlowFinder(list(folders))
+    return finder
+
+
 def run_or_wait(interpreter, options: DagOptions, state: State, given: Handoff, ctx, records: DeferredCalls) -> Handoff:
     """The state over ``DeferringIntegrations``; raises ``DeferCall`` when it must wait."""
     from .integrations import _flow_folders
 
     integrations = DeferringIntegrations(
         interpreter.integrations, records,
-        locate=ChildLocator(FlowFinder(lambda: _flow_folders(options))),
+        locate=ChildLocator(_finder(tuple(_flow_folders(options)))),
         tokens=lambda: token_store(options),
         announce=_announce(options),
         subflow_runs=options.subflows == "dag_run",

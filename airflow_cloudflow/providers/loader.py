@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from ..commands.init import owned_by_nested_loader
 from ..diagnostics import ERROR, Issue
 from ..exceptions import DefinitionError
 from ..model import StateMachine
@@ -130,19 +131,7 @@ def find_definitions(folder: str | Path, syntax: str | None = None) -> list[Path
     if not root.is_dir():
         return []
     found = (Path(p) for p in _walk(root, syntax or _ignore_syntax()))
-    return sorted(p for p in found if is_definition(p.name) and p.is_file() and not _owned_below(p, root))
-
-
-def _owned_below(path: Path, root: Path) -> bool:
-    """True when a folder between ``root`` (excluded) and ``path`` has its own loader file."""
-    from ..commands.init import LOADER_NAME
-
-    folder = path.parent
-    while folder != root and root in folder.parents:
-        if (folder / LOADER_NAME).is_file():
-            return True
-        folder = folder.parent
-    return False
+    return sorted(p for p in found if is_definition(p.name) and p.is_file() and not owned_by_nested_loader(p, root))
 
 
 # --------------------------------------------------------------------------- cheap name sniffing
