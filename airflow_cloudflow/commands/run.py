@@ -9,7 +9,6 @@ line of stdout is exactly ``{"status", "output", "error": {"Code", "Detail"} | n
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -73,16 +72,10 @@ def build_stores(store: str | None):
 
 
 def _airflow_engine(args: argparse.Namespace) -> int:
-    """Hook for the Airflow engine: ``airflow_cloudflow.commands.run_airflow.main(args)``."""
-    try:
-        module = importlib.import_module("airflow_cloudflow.commands.run_airflow")
-    except ModuleNotFoundError as exc:
-        if exc.name != "airflow_cloudflow.commands.run_airflow":
-            raise
-        print("airflow-cloudflow run: --engine airflow is not available yet; use --engine interpreter",
-              file=sys.stderr)
-        return EXIT_USAGE
-    return int(module.main(args) or 0)
+    """``--engine airflow``: ``airflow_cloudflow.commands.run_airflow`` (imports Airflow)."""
+    from . import run_airflow
+
+    return int(run_airflow.main(args) or 0)
 
 
 def main(args: argparse.Namespace) -> int:

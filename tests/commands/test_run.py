@@ -94,22 +94,16 @@ def test_bad_mocks_exit_2(tmp_path, capsys):
     assert "behaviour" in capsys.readouterr().err
 
 
-def test_airflow_engine_not_available_exit_2(tmp_path, capsys, monkeypatch):
-    import importlib
+def test_airflow_engine_lints_before_it_starts_airflow(tmp_path, capsys):
+    """``--engine airflow`` goes to ``run_airflow``, which rejects an invalid definition (exit 2,
+    lint lines on stderr) before anything of Airflow is imported or started."""
+    from airflow_cloudflow.cli import main
 
-    real = importlib.import_module
-
-    def fake(name, *a, **k):
-        if name == "airflow_cloudflow.commands.run_airflow":
-            raise ModuleNotFoundError(name=name)
-        return real(name, *a, **k)
-
-    from airflow_cloudflow.commands import run
-
-    monkeypatch.setattr(run.importlib, "import_module", fake)
-    args = type("A", (), {"engine": "airflow"})()
-    assert run.main(args) == 2
-    assert "--engine airflow" in capsys.readouterr().err
+    bad = tmp_path / "bad.flow.yaml"
+    bad.write_text("Type: StateMachine\nName: bad\nSpecVersion: v1\nStartAt: Nope\nStates:\n  - {Type: Pass, Name: A, End: true}\n")
+    assert main(["run", str(bad), "--engine", "airflow", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "CF-E201" in err and "bad.flow.yaml:4:" in err
 
 
 CLI_CASES = [c for c in load_cases() if c["name"] in {
