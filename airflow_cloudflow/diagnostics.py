@@ -29,3 +29,8 @@ class Issue:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+
+def escape_pointer_token(token: str) -> str:
+    """RFC 6901: ``~`` becomes ``~0`` and ``/`` becomes ``~1``."""
+    return token.replace("~", "~0").replace("/", "~1")

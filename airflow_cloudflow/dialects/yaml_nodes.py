@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import ERROR, Issue
+from ..diagnostics import ERROR, Issue, escape_pointer_token
 
 MAX_NODES = 100_000
 """Nodes converted per document at most (aliases count every time they are expanded)."""
@@ -27,11 +27,6 @@ MAX_NODES = 100_000
 _SAFE_SCALAR_TAGS = frozenset(
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")
 )
-
-
-def escape_pointer_token(token: str) -> str:
-    """RFC 6901: ``~`` becomes ``~0`` and ``/`` becomes ``~1``."""
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..exceptions import FlowError
@@ -64,18 +65,51 @@ def _relation(relation: str) -> Callable[[Any, Any], bool]:
     }[relation]
 
 
-def string_matches(value: str, pattern: str) -> bool:
-    """``StringMatches``: ``*`` is any run of characters; ``\\*`` a literal star, ``\\\\`` a backslash."""
-    out, i = [], 0
+@lru_cache(maxsize=1024)
+def _glob(pattern: str) -> tuple[str, ...]:
+    """A ``StringMatches`` pattern compiled once: the literal texts between its unescaped stars
+    (``\\*`` is a literal star, ``\\\\`` a backslash; a backslash before any other character, or
+    at the end, stands for that character / itself)."""
+    segments: list[str] = []
+    current: list[str] = []
+    i = 0
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+            current.append(pattern[i + 1])
             i += 2
             continue
-        out.append(".*" if ch == "*" else re.escape(ch))
+        if ch == "*":
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
         i += 1
-    return re.fullmatch("".join(out), value, re.DOTALL) is not None
+    segments.append("".join(current))
+    return tuple(segments)
+
+
+def string_matches(value: str, pattern: str) -> bool:
+    """``StringMatches``: ``*`` is any run of characters; ``\\*`` a literal star, ``\\\\`` a backslash.
+
+    A greedy glob match, linear in the value's length: the first and last literal texts must be
+    the value's prefix and suffix, and each text between stars is found leftmost after the
+    previous one (taking the leftmost occurrence never loses a match). No regex backtracking:
+    ``*a*a*a*a*a*b`` against a long run of ``a`` answers at once."""
+    parts = _glob(pattern)
+    if len(parts) == 1:
+        return value == parts[0]
+    first, last = parts[0], parts[-1]
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos = len(first)
+    for segment in parts[1:-1]:
+        found = value.find(segment, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(segment)
+    return True
 
 
 def _coerce(kind: str, value: Any) -> Any:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..exceptions import FlowError
+from ..jsonvalues import reject_constant
+from .builtins import json_equal  # JSON equality: true is not 1; 1 equals 1.0; deep
 
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
 MAX_ARRAY_RANGE = 1000
@@ -96,18 +98,6 @@ def kind_problem(kind: str, value: Any) -> str | None:
     return f"expected {'an' if kind[0] in 'aeiou' else 'a'} {kind}, got {actual}"
 
 
-def json_equal(a: Any, b: Any) -> bool:
-    """JSON equality: ``true`` is not ``1``; ``1`` equals ``1.0``; deep for arrays and objects."""
-    ta, tb = json_type(a), json_type(b)
-    if ta != tb:
-        return False
-    if ta == "array":
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
-    if ta == "object":
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    return a == b
-
-
 # --------------------------------------------------------------------------- formatting
 
 
@@ -148,8 +138,8 @@ def _string_to_json(text: str) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return json.loads(text, parse_constant=reject_constant)  # NaN/Infinity are not JSON
+    except (ValueError, RecursionError):
         fail(f"States.StringToJson could not parse its argument as JSON: {text[:100]!r}")
 
 

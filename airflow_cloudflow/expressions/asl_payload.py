@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..diagnostics import escape_pointer_token
 from ..exceptions import ExpressionSyntaxError, FlowError
 from ..model import (
     UNKNOWN_LOCATION,
@@ -88,7 +89,7 @@ def compile_payload(value: Any, pointer: str = "", locate: Locator | None = None
         fields: list[tuple[str, Template]] = []
         seen: set[str] = set()
         for key, item in value.items():
-            child = f"{pointer}/{_escape(key)}"
+            child = f"{pointer}/{escape_pointer_token(str(key))}"
             if isinstance(key, str) and key.endswith(SUFFIX):
                 name = key[: -len(SUFFIX)]
                 try:
@@ -116,10 +117,6 @@ def compile_payload(value: Any, pointer: str = "", locate: Locator | None = None
             return Literal([t.value for t in items])  # type: ignore[union-attr]
         return ArrayTemplate(items)
     return Literal(value)
-
-
-def _escape(key: Any) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def evaluate_payload(template: Template, variables: dict[str, Any]) -> Any:

@@ -14,11 +14,12 @@ import binascii
 import hashlib
 import json
 import random
-import re
 import uuid as _uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
+
+from ..jsonvalues import reject_constant, utf8
 
 
 class EvaluationError(Exception):
@@ -101,10 +102,6 @@ def to_json_text(value: Any) -> str:
         raise EvaluationError(f"value cannot be written as JSON ({type(exc).__name__})") from None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _expect(function: str, position: int, value: Any, *types: str) -> None:
     if type_name(value) not in types:
         wanted = " or ".join(types)
@@ -153,21 +150,49 @@ def fn_length(value: Any) -> int:
     return len(value)
 
 
+def _re2_options() -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # a bad pattern is reported through EvaluationError, not on stderr
+    options.never_capture = True  # only "does it match" is asked
+    return options
+
+
 @lru_cache(maxsize=256)
-def _compiled_regex(pattern: str) -> "re.Pattern[str]":
-    return re.compile(pattern)
+def _compiled_regex(pattern: str) -> Any:
+    """The pattern compiled once by RE2 (the engine Go's ``regexp`` follows: same syntax, linear
+    time, no backreferences), cached per pattern."""
+    import re2
+
+    global _RE2_OPTIONS
+    if _RE2_OPTIONS is None:
+        _RE2_OPTIONS = _re2_options()
+    return re2.compile(_go_text(pattern), _RE2_OPTIONS)
+
+
+_RE2_OPTIONS: Any = None
+
+
+def _go_text(text: str) -> str:
+    """A Go string never holds a lone surrogate (its JSON decoder reads one as U+FFFD)."""
+    return text if text.isascii() else utf8(text).decode("utf-8")
 
 
 def fn_regex_match_string(text: Any, pattern: Any) -> bool:
     """``regexMatchString(string, regex)``: true when the regex matches anywhere in the string
-    (unanchored, like Go's ``regexp.MatchString``) [INFERRED argument order]."""
+    (unanchored, like Go's ``regexp.MatchString``; RE2 syntax and linear-time matching, so
+    ``(a+)+$`` cannot backtrack) [INFERRED argument order]."""
     _expect("regexMatchString", 1, text, "string")
     _expect("regexMatchString", 2, pattern, "string")
+    import re2
+
     try:
         compiled = _compiled_regex(pattern)
-    except re.error as exc:
-        raise EvaluationError(f"regexMatchString() argument 2 is not a valid regex: {exc}") from None
-    return compiled.search(text) is not None
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise EvaluationError(f"regexMatchString() argument 2 is not a valid regex: {reason}") from None
+    return compiled.search(_go_text(text)) is not None
 
 
 def fn_split(text: Any, delimiter: Any) -> list[str]:
@@ -274,7 +299,7 @@ def fn_string_to_json(text: Any) -> Any:
     value is accepted; NaN/Infinity are not JSON and are rejected."""
     _expect("stringToJson", 1, text, "string")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=reject_constant)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
         raise EvaluationError(f"stringToJson() argument is not valid JSON: {reason}") from None

@@ -16,11 +16,18 @@ import json
 import threading
 from typing import Any, Callable
 
+from ..diagnostics import escape_pointer_token
 from ..exceptions import ExpressionSyntaxError, FlowError
 from ..model import UNKNOWN_LOCATION, ArrayTemplate, Expression, Literal, Location, ObjectTemplate, Template
 from .asl_functions import json_type
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+# Runtime bounds (docs/expressions.md "JSONata limits"): one evaluation may run for at most
+# EVALUATION_TIMEOUT_MS and nest at most MAX_EVALUATION_DEPTH expression nodes (about 500 levels of
+# a recursive function); ``$pad`` may not build a string wider than MAX_PAD_WIDTH characters.
+EVALUATION_TIMEOUT_MS = 10_000
+MAX_EVALUATION_DEPTH = 1_500
+MAX_PAD_WIDTH = 1 << 20
 OPEN, CLOSE = "{%", "%}"
 _JSON_TYPES = (dict, list, str, int, float, bool, type(None))
 _STATE_KEYS = ("input", "context", "result", "errorOutput")
@@ -31,13 +38,48 @@ def is_jsonata(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(OPEN) and value.endswith(CLOSE) and len(value) >= 4
 
 
+class _Refused(Exception):
+    """A built-in function call this runtime does not carry out (the message says why)."""
+
+
+_OVERRIDES: dict[str, Any] = {}
+
+
 def _lib():
     """``jsonata-python``, imported on first use (CloudFlow runs never pay for it)."""
     import jsonata
     from jsonata.jexception import JException
     from jsonata.utils import Utils
 
+    if not _OVERRIDES:
+        _OVERRIDES.update(_overrides(jsonata.Jsonata))
     return jsonata, JException, Utils
+
+
+def _overrides(Jsonata: Any) -> dict[str, Any]:
+    """Built-ins replaced in every compiled expression's environment:
+
+    * ``$eval`` is disabled: it parses and runs an expression taken from data (the input, a
+      variable), which no state machine here needs and which would bypass the bounds on the
+      definition's own expressions;
+    * ``$pad`` refuses widths above ``MAX_PAD_WIDTH`` (one call would otherwise build a
+      gigabyte string before any timeout check runs).
+    """
+    from jsonata.functions import Functions
+
+    class BoundedPad(Jsonata.JNativeFunction):
+        def call(self, input: Any, args: Any) -> Any:
+            width = args[1] if args is not None and len(args) > 1 else None
+            if isinstance(width, (int, float)) and not isinstance(width, bool) and not abs(width) <= MAX_PAD_WIDTH:
+                raise _Refused(f"$pad width {width} is larger than {MAX_PAD_WIDTH}")
+            return super().call(input, args)
+
+    class Disabled(Jsonata.JNativeFunction):
+        def call(self, input: Any, args: Any) -> Any:
+            raise _Refused(f"${self.function_name}() is not supported (it would evaluate an expression taken from data)")
+
+    return {"pad": BoundedPad("pad", "<s-ns?:s>", Functions, "pad"),
+            "eval": Disabled("eval", "<sx?:x>", Functions, "function_eval")}
 
 
 def _null(value: Any, null: Any) -> Any:
@@ -65,6 +107,12 @@ class JsonataExpression:
         except JException as exc:
             raise ExpressionSyntaxError(f"JSONata syntax error: {exc}", source, getattr(exc, "location", 0) or 0) from None
         self._expr.set_output_convert_nulls(False)
+        for name, function in _OVERRIDES.items():
+            self._expr.register_function(name, function)
+        from jsonata.timebox import Timebox
+
+        self._timebox = Timebox(self._expr.environment, EVALUATION_TIMEOUT_MS, MAX_EVALUATION_DEPTH)
+        self._now = Timebox.current_milli_time
         self._lock = threading.Lock()
 
     def fail(self, detail: str) -> FlowError:
@@ -76,15 +124,17 @@ class JsonataExpression:
         bindings["states"] = {key: variables[key] for key in _STATE_KEYS if key in variables}
         try:
             with self._lock:  # a compiled jsonata-python expression keeps evaluation state
+                self._timebox.timeout = EVALUATION_TIMEOUT_MS
+                self._timebox.time, self._timebox.depth = self._now(), 0  # the bounds count per evaluation
                 value = self._expr.evaluate(None, bindings)
-        except self._jexception as exc:
-            raise self.fail(
-                f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
-                f"threw an error during evaluation. {exc}"
-            ) from None
         except RecursionError:
             raise self.fail(f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
                             "exceeded the evaluation depth") from None
+        except Exception as exc:  # noqa: BLE001 - JException, but also ZeroDivisionError, ValueError, OverflowError…
+            raise self.fail(
+                f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
+                f"threw an error during evaluation. {_message(exc)}"
+            ) from None
         if value is None:
             raise self.fail(
                 f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
@@ -100,6 +150,14 @@ class JsonataExpression:
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"JsonataExpression({self.source!r}, field={self.field!r})"
+
+
+def _message(exc: Exception) -> str:
+    """The library's message; a plain Python error (``1/0``, ``$number('abc')``) names its type."""
+    if isinstance(exc, _Refused) or type(exc).__name__ == "JException":
+        return str(exc)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _plain(value: Any) -> Any:
@@ -136,7 +194,7 @@ def compile_jsonata_template(value: Any, field: str = "", pointer: str = "", loc
     if isinstance(value, dict):
         fields = tuple(
             (key, compile_jsonata_template(item, f"{field}/{key}" if field else key,
-                                           f"{pointer}/{_escape(key)}", locate))
+                                           f"{pointer}/{escape_pointer_token(str(key))}", locate))
             for key, item in value.items()
         )
         if all(isinstance(t, Literal) for _, t in fields):
@@ -150,10 +208,6 @@ def compile_jsonata_template(value: Any, field: str = "", pointer: str = "", loc
             return Literal(value)
         return ArrayTemplate(items)
     return Literal(value)
-
-
-def _escape(key: Any) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 __all__ = [

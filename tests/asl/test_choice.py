@@ -77,3 +77,42 @@ def test_string_matches(text, pattern, result):
 def test_malformed_rules_are_rejected(rule):
     with pytest.raises(ChoiceSyntaxError):
         compile_rule({**rule, "Next": "N"})
+
+
+@pytest.mark.parametrize("text, pattern, result", [
+    ("a", "a*a", False), ("aa", "a*a", True), ("abcabc", "*bc*bc", True), ("abc", "*b*b*", False),
+    ("x*y", r"x\*y", True), ("x\\y", "x\\", False), ("x\\", "x\\", True), ("ab", "**b", True), ("", "", True),
+    ("a", "", False), ("start-mid-end", "start*end", True), ("start", "start*end", False),
+])
+def test_string_matches_edges(text, pattern, result):
+    assert string_matches(text, pattern) is result
+
+
+def test_string_matches_agrees_with_a_reference_matcher_on_small_inputs():
+    import itertools
+    import re
+
+    def reference(value, pattern):
+        out, i = [], 0
+        while i < len(pattern):
+            if pattern[i] == "\\" and i + 1 < len(pattern):
+                out.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            out.append(".*" if pattern[i] == "*" else re.escape(pattern[i]))
+            i += 1
+        return re.fullmatch("".join(out), value, re.DOTALL) is not None
+
+    values = ["".join(p) for n in range(5) for p in itertools.product("ab", repeat=n)]
+    patterns = ["".join(p) for n in range(5) for p in itertools.product("ab*\\", repeat=n)]
+    for value in values:
+        for pattern in patterns:
+            assert string_matches(value, pattern) is reference(value, pattern), (value, pattern)
+
+
+def test_string_matches_is_linear_on_a_pathological_pattern():
+    """Backtracking (the old ``.*`` regex) would take far longer than the suite on this input."""
+    value = "a" * 20_000
+    assert string_matches(value, "*a" * 30 + "*b") is False
+    assert ok({"Variable": "$.v", "StringMatches": "*a" * 30 + "*b"}, {"v": value}) is False
+    assert string_matches(value + "b", "*a" * 30 + "*b") is True

@@ -81,6 +81,22 @@ def test_regex_match_string_is_unanchored_search():
     fails("regexMatchString(1, 'a')", "argument 1 must be string")
 
 
+def test_regex_match_string_is_linear_time_re2():
+    """Python's backtracking ``re`` took seconds on 26 characters and would hang for hours on
+    these; RE2 (Go's regexp semantics) answers in linear time."""
+    assert ev("regexMatchString($Input.s, '(a+)+$')", Input={"s": "a" * 50_000 + "!"}) is False
+    assert ev("regexMatchString($Input.s, '(a|aa)*c')", Input={"s": "a" * 50_000}) is False
+    assert ev("regexMatchString($Input.s, '(x+x+)+y')", Input={"s": "x" * 50_000 + "y"}) is True
+
+
+def test_regex_match_string_follows_go_syntax():
+    fails("regexMatchString('aa', '(a)\\1')", "not a valid regex")  # no backreferences in Go/RE2
+    fails("regexMatchString('ab', '(?=a)')", "not a valid regex")  # no lookahead either
+    assert ev("regexMatchString('héllo', '^h.llo$')") is True  # '.' is one character, not one byte
+    assert ev("regexMatchString('x y', '\\bx\\b')") is True
+    assert ev("regexMatchString($Input.s, 'a')", Input={"s": "\ud800a"}) is True  # a lone surrogate is U+FFFD, no crash
+
+
 def test_split():
     assert ev('split("a,b,,c", ",")') == ["a", "b", "", "c"]
     assert ev('split("abc", "")') == ["a", "b", "c"]
