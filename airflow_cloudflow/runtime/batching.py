@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator
 
+from ..jsonvalues import utf8_length
+
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def json_size(value: Any) -> int:
-    """UTF-8 byte length of the compact JSON text of ``value``."""
-    text = _encode(value)
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    """UTF-8 byte length of the compact JSON text of ``value`` (a lone surrogate counts as the
+    3 bytes of the U+FFFD a writer puts in its place)."""
+    return utf8_length(_encode(value))
 
 
 def batch_overhead(batch_input: Any) -> int:

@@ -60,3 +60,9 @@ def test_streams_lazily():
 
     batches = iter_batches(endless(), max_items=2)
     assert next(batches) == (0, [0, 1]) and next(batches) == (2, [2, 3])
+
+
+def test_lone_surrogate_counts_as_the_replacement_character():
+    assert json_size("\ud800") == json_size("\ufffd") == 5
+    batches = list(iter_batches(["a\udfff", "b"], max_bytes=1000))
+    assert batches == [(0, ["a\udfff", "b"])]

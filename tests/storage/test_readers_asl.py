@@ -136,3 +136,57 @@ def test_unsafe_key_and_bad_config(backend):
                         ({"Bucket": backend.bucket, "Key": "k"}, {"InputType": "CSV", "CSVHeaderLocation": "GIVEN"})]:
         with pytest.raises(FlowError):
             list(read_items(backend.store, GET_OBJECT, params, cfg))
+
+
+# ------------------------------------------------------------------ bad objects are reader errors
+
+
+@pytest.fixture
+def local(tmp_path):
+    from airflow_cloudflow.storage.local import LocalStore
+
+    store = LocalStore(tmp_path, scheme="s3")
+    store.create_bucket("bkt")
+    return store
+
+
+def _error(store, input_type, key="k"):
+    with pytest.raises(FlowError) as err:
+        list(read_items(store, GET_OBJECT, {"Bucket": "bkt", "Key": key}, {"InputType": input_type}))
+    assert err.value.code == "States.ItemReaderFailed"
+    return err.value.detail
+
+
+@pytest.mark.parametrize("input_type", ["JSON", "JSONL"])
+def test_deeply_nested_json_is_a_reader_error(local, input_type):
+    local.put("bkt", "k", ("[" * 200_000 + "]" * 200_000).encode())
+    detail = _error(local, input_type)
+    assert "s3://bkt/k" in detail and "nested too deeply" in detail
+
+
+@pytest.mark.parametrize("input_type, body", [("JSON", b'[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]' * 300),
+                                              ("JSONL", b'{"a": 1}\n' * 3000),
+                                              ("CSV", b"a,b\n" + b"1,2\n" * 3000)])
+def test_corrupt_gzip_is_a_reader_error(local, input_type, body):
+    packed = gzip.compress(body)
+    local.put("bkt", "k", packed[:20] + bytes(b ^ 0x55 for b in packed[20:60]) + packed[60:])
+    detail = _error(local, input_type)
+    assert "s3://bkt/k" in detail and "byte offset" in detail
+
+
+@pytest.mark.parametrize("input_type, body", [("JSON", b'[{"x": NaN}]'), ("JSONL", b'{"x": 1}\n{"x": -Infinity}\n')])
+def test_nan_and_infinity_are_refused(local, input_type, body):
+    local.put("bkt", "k", body)
+    detail = _error(local, input_type)
+    assert "is not valid JSON" in detail
+
+
+def test_jsonl_line_length_is_capped(local, monkeypatch):
+    from airflow_cloudflow.storage.readers import streams
+
+    monkeypatch.setattr(streams, "MAX_ELEMENT_CHARS", 1000)
+    local.put("bkt", "k", b'{"a": 1}\n"' + b"x" * 5000 + b'"\n')
+    detail = _error(local, "JSONL")
+    assert "line 2" in detail and "longer than 1000 characters" in detail
+    local.put("bkt", "k", b'{"a": 1}\n"' + b"x" * 900 + b'"\n')
+    assert list(read_items(local, GET_OBJECT, {"Bucket": "bkt", "Key": "k"}, {"InputType": "JSONL"})) == [{"a": 1}, "x" * 900]

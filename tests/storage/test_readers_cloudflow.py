@@ -275,3 +275,75 @@ def test_objects_paging_with_small_pages(backend):
         backend.put(f"pg/{i:02d}", "x")
     assert [i["Key"] for i in items(backend, "OSS_OBJECTS", Prefix="pg/")] == [f"pg/{i:02d}" for i in range(11)]
     assert [i["Key"] for i in items(backend, "OSS_OBJECTS", Prefix="pg/", max_items=4)] == [f"pg/{i:02d}" for i in range(4)]
+
+
+# ------------------------------------------------------------------ bad objects are reader errors
+
+
+@pytest.fixture
+def local(tmp_path):
+    from airflow_cloudflow.storage.local import LocalStore
+
+    store = LocalStore(tmp_path, scheme="oss")
+    store.create_bucket("bkt")
+    return store
+
+
+def _local_error(store, source_type, key="k"):
+    with pytest.raises(FlowError) as err:
+        list(read_items(store, source_type, {"Bucket": "bkt", "ObjectName": key}))
+    assert err.value.code == ErrorCodes.ITEM_READER_FAILED
+    return err.value.detail
+
+
+def test_deeply_nested_json_element_is_a_reader_error(local):
+    local.put("bkt", "k", ("[" + "[" * 200_000 + "]" * 200_000 + "]").encode())
+    detail = _local_error(local, "OSS_JSON_LIST")
+    assert "oss://bkt/k" in detail and "nested too deeply" in detail and "byte offset 1" in detail
+
+
+def test_corrupt_gzip_is_a_reader_error(local):
+    body = gzip.compress(b"Bucket,Key\n" + b"b,k\n" * 1000)
+    local.put("bkt", "data/1.csv.gz", body[:20] + bytes(b ^ 0x55 for b in body[20:60]) + body[60:])
+    local.put("bkt", "inventory/manifest.json",
+              json.dumps({"fileFormat": "CSV", "fileSchema": "Bucket, Key", "destinationBucket": "bkt",
+                          "files": [{"key": "data/1.csv.gz"}]}).encode())
+    detail = _local_error(local, "OSS_INVENTORY_FILES", "inventory/manifest.json")
+    assert "oss://bkt/data/1.csv.gz" in detail and "byte offset" in detail
+
+
+def test_deeply_nested_manifest_is_a_reader_error(local):
+    local.put("bkt", "m.json", ('{"files":' + "[" * 200_000 + "]" * 200_000 + "}").encode())
+    assert "nested too deeply" in _local_error(local, "OSS_INVENTORY_FILES", "m.json")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_list_refuses_nan_and_infinity(local, constant):
+    local.put("bkt", "k", f'[1, {{"x": {constant}}}]'.encode())
+    detail = _local_error(local, "OSS_JSON_LIST")
+    assert f"{constant} is not valid JSON" in detail and "byte offset 4" in detail
+
+
+def test_json_list_element_size_is_capped(local, monkeypatch):
+    from airflow_cloudflow.storage.readers import streams
+
+    monkeypatch.setattr(streams, "MAX_ELEMENT_CHARS", 100_000)
+    local.put("bkt", "k", ('[1, "' + "x" * 300_000 + '"]').encode())
+    assert "longer than 100000 characters" in _local_error(local, "OSS_JSON_LIST")
+
+
+def test_big_element_is_decoded_a_logarithmic_number_of_times():
+    """A 16 MB element read in 64 KiB chunks: re-decoded after every chunk it would take 256
+    attempts (quadratic); growing the read geometrically takes about log2(256)."""
+    import io
+
+    from airflow_cloudflow.storage.readers.streams import JsonArrayScanner
+
+    body = ('[{"a": "' + "x" * 16_000_000 + '"}, 2]').encode()
+    scanner = JsonArrayScanner(io.BytesIO(body))
+    calls = []
+    decode = scanner._decoder.raw_decode
+    scanner._decoder = type("Counting", (), {"raw_decode": lambda self, s, i: calls.append(i) or decode(s, i)})()
+    values = list(scanner)
+    assert values[1] == 2 and len(values[0]["a"]) == 16_000_000
+    assert len(calls) <= 20

@@ -48,3 +48,28 @@ def test_empty_status_lists_and_bad_arn(backend):
     with pytest.raises(FlowError) as err:
         write_results(backend.store, bucket=backend.bucket, prefix="", map_run_arn="arn:nope", children=[])
     assert err.value.code == "States.ResultWriterFailed"
+
+
+def _local(tmp_path):
+    from airflow_cloudflow.storage.local import LocalStore
+
+    store = LocalStore(tmp_path, scheme="s3")
+    store.create_bucket("bkt")
+    return store
+
+
+def test_lone_surrogate_is_written_as_replacement_character(tmp_path):
+    store = _local(tmp_path)
+    child = ChildExecution(name="c0", index=0, status="Succeeded", input={"s": "\ud800"}, output="x\udc00",
+                           started=T, stopped=T)
+    out = write_results(store, bucket="bkt", prefix="p", map_run_arn=ARN, children=[child])
+    key = out["manifest"]["ResultFiles"]["SUCCEEDED"][0]["Key"]
+    record = json.loads(store.open("bkt", key).read())[0]
+    assert record["Input"] == '{"s":"\ufffd"}' and record["Output"] == '"x\ufffd"'
+
+
+def test_nan_output_is_the_writer_error(tmp_path):
+    child = ChildExecution(name="c0", index=0, status="Succeeded", input={}, output=float("nan"), started=T, stopped=T)
+    with pytest.raises(FlowError) as err:
+        write_results(_local(tmp_path), bucket="bkt", prefix="p", map_run_arn=ARN, children=[child])
+    assert err.value.code == "States.ResultWriterFailed" and "c0" in err.value.detail

@@ -110,3 +110,30 @@ def test_go_json_matches_go_marshal():
     assert go_json({"b": 1, "a": [True, None, "x"]}) == '{"a":[true,null,"x"],"b":1}'
     assert go_json({"h": "<a href='x'>&</a>"}) == '{"h":"\\u003ca href=\'x\'\\u003e\\u0026\\u003c/a\\u003e"}'
     assert go_json("é\u2028") == '"é\\u2028"'
+
+
+def _local(tmp_path):
+    from airflow_cloudflow.storage.local import LocalStore
+
+    store = LocalStore(tmp_path, scheme="oss")
+    store.create_bucket("bkt")
+    return store
+
+
+def test_lone_surrogate_is_written_as_replacement_character(tmp_path):
+    store = _local(tmp_path)
+    kid = ChildExecution(name="run-0", index=0, status="Succeeded", input={"s": "a\ud800b"}, output={"t": "\udfff"},
+                         started=T0, stopped=T0)
+    manifest = write_results(store, bucket="bkt", prefix="p", map_run_name="run1", flow_name="F", children=[kid])
+    body = store.open("bkt", manifest["ResultFiles"]["SUCCEED"][0]["ObjectName"]).read()
+    assert "a\ufffdb".encode() in body and "\ufffd".encode() in body
+    record = json.loads(body)[0]
+    assert record["Input"] == '{"s":"a\ufffdb"}' and record["Output"] == '{"t":"\ufffd"}'
+
+
+@pytest.mark.parametrize("output", [float("nan"), float("inf"), {"x": object()}])
+def test_non_json_output_is_the_writer_error(tmp_path, output):
+    kid = ChildExecution(name="run-0", index=0, status="Succeeded", input={}, output=output, started=T0, stopped=T0)
+    with pytest.raises(FlowError) as err:
+        write_results(_local(tmp_path), bucket="bkt", prefix="p", map_run_name="run1", flow_name="F", children=[kid])
+    assert err.value.code == ErrorCodes.RESULT_WRITER_FAILED and "run-0" in err.value.detail

@@ -18,16 +18,22 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-import json
 from typing import Any, Iterator
 
 from ...exceptions import FlowError, StoreError
 from ..base import ObjectStore
 from ..urls import UnsafeKey, format_url, safe_bucket, safe_key
-from .cloudflow import MAX_MANIFEST_BYTES, _parse_manifest, _reason
-from .cloudflow import _opened as opened
-from .streams import JsonArrayScanner, MalformedData, NotAnArray, maybe_gunzip, text_stream
+from .cloudflow import MAX_MANIFEST_BYTES, opened, parse_manifest, store_reason
+from . import streams
+from .streams import (
+    JsonArrayScanner,
+    MalformedData,
+    NotAnArray,
+    decode_json,
+    limit_items,
+    maybe_gunzip,
+    text_stream,
+)
 
 ITEM_READER_FAILED = "States.ItemReaderFailed"
 GET_OBJECT = "arn:aws:states:::s3:getObject"
@@ -77,14 +83,7 @@ def read_items(
         items = _get_object(store, bucket, key, config)
     else:
         raise _fail(f"unsupported ItemReader Resource {resource!r}")
-    return _limit(items, limit)
-
-
-def _limit(items: Iterator[Any], n: int) -> Iterator[Any]:
-    try:
-        yield from itertools.islice(items, n)
-    finally:
-        items.close()  # type: ignore[attr-defined]
+    return limit_items(items, limit)
 
 
 def _param(parameters: dict, name: str) -> str:
@@ -171,14 +170,23 @@ def csv_items(text: io.TextIOBase, headers: tuple[str, ...] | None, delimiter: s
 
 
 def _jsonl(text: io.TextIOBase) -> Iterator[Any]:
-    """One JSON value per line; blank lines add no item."""
-    for number, line in enumerate(text, start=1):
+    """One JSON value per line; blank lines add no item. A line may hold at most
+    ``MAX_ELEMENT_CHARS`` characters (a huge object without newlines is not loaded whole)."""
+    limit = streams.MAX_ELEMENT_CHARS
+    number = 0
+    while True:
+        number += 1
+        try:
+            line = text.readline(limit + 1)
+        except UnicodeDecodeError:
+            raise MalformedData("the object is not UTF-8 text", f"line {number}") from None
+        if not line:
+            return
+        if len(line) > limit:
+            raise MalformedData(f"a JSON Lines line is longer than {limit} characters", f"line {number}")
         if not line.strip():
             continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise MalformedData(f"malformed JSON Lines: {exc.msg}", f"line {number}") from None
+        yield decode_json(line, f"line {number}", "malformed JSON Lines")
 
 
 # ------------------------------------------------------------------ MANIFEST (S3 inventory)
@@ -191,7 +199,7 @@ def _manifest(store: ObjectStore, bucket: str, key: str, config: dict) -> Iterat
     if len(raw) > MAX_MANIFEST_BYTES:
         raise _fail(f"cannot read {url}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        destination, schema, files = _parse_manifest(raw, url, bucket)
+        destination, schema, files = parse_manifest(raw, url, bucket)
     except FlowError as exc:
         raise _fail(exc.detail or "invalid manifest") from None
     names = _csv_headers(config) if config.get("CSVHeaderLocation") == "GIVEN" else schema
@@ -220,4 +228,4 @@ def _list_objects(store: ObjectStore, bucket: str, prefix: Any) -> Iterator[dict
                 "StorageClass": (info.storage_class or "STANDARD").upper(),
             }
     except StoreError as exc:
-        raise _fail(f"cannot list {format_url(store.scheme, bucket, prefix)}: {_reason(exc)}") from None
+        raise _fail(f"cannot list {format_url(store.scheme, bucket, prefix)}: {store_reason(exc)}") from None

@@ -18,14 +18,15 @@ Every failure raises ``FlowError(ErrorCodes.ITEM_READER_FAILED, detail)``; the d
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
+import zlib
 from typing import Any, Callable, Iterator
 
 from ...exceptions import ErrorCodes, FlowError, StoreError
 from ..base import ObjectInfo, ObjectStore
 from ..urls import UnsafeKey, format_url, safe_bucket, safe_key
-from .streams import CountingStream, JsonArrayScanner, MalformedData, csv_rows, maybe_gunzip, text_stream
+from ...jsonvalues import reject_constant
+from .streams import CountingStream, JsonArrayScanner, MalformedData, csv_rows, limit_items, maybe_gunzip, text_stream
 
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 SOURCE_TYPES = ("OSS_CSV", "OSS_JSON_LIST", "OSS_OBJECTS", "OSS_INVENTORY_FILES")
@@ -56,16 +57,8 @@ def read_items(
         else:
             items = _inventory(store, bucket, key)
     if max_items:
-        return _limit(items, max_items)
+        return limit_items(items, max_items)
     return items
-
-
-def _limit(items: Iterator[Any], n: int) -> Iterator[Any]:
-    """Yield at most ``n`` items, then close the source generator (which closes its stream)."""
-    try:
-        yield from itertools.islice(items, n)
-    finally:
-        items.close()  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ parameters
@@ -96,26 +89,29 @@ def _object_name(parameters: dict, store: ObjectStore, bucket: str) -> str:
 
 
 @contextlib.contextmanager
-def _opened(store: ObjectStore, bucket: str, key: str, fail: Callable[[str], FlowError] | None = None) -> Iterator[CountingStream]:
-    """Open an object; store failures become the reader error (``fail``) naming the object URL."""
+def opened(store: ObjectStore, bucket: str, key: str, fail: Callable[[str], FlowError] | None = None) -> Iterator[CountingStream]:
+    """Open an object; store failures, malformed content and corrupt gzip data (``zlib.error`` is
+    not an ``OSError``) become the reader error (``fail``) naming the object URL and offset."""
     failure = fail or _fail
     url = format_url(store.scheme, bucket, key)
     try:
         raw = store.open(bucket, key)
     except StoreError as exc:
-        raise failure(f"cannot read {url}: {_reason(exc)}") from None
+        raise failure(f"cannot read {url}: {store_reason(exc)}") from None
     stream = CountingStream(raw)
     try:
         yield stream
     except MalformedData as exc:
         raise failure(f"cannot read {url}: {exc}") from None
-    except (StoreError, OSError, EOFError) as exc:
-        raise failure(f"cannot read {url}: {_reason(exc)} (byte offset {stream.bytes_read})") from None
+    except (StoreError, OSError, EOFError, zlib.error) as exc:
+        raise failure(f"cannot read {url}: {store_reason(exc)} (byte offset {stream.bytes_read})") from None
+    except RecursionError:
+        raise failure(f"cannot read {url}: nested too deeply (byte offset {stream.bytes_read})") from None
     finally:
         stream.close()
 
 
-def _reason(exc: BaseException) -> str:
+def store_reason(exc: BaseException) -> str:
     if isinstance(exc, StoreError):
         text = str(exc)
         return text.split(" (", 1)[0] if exc.url else text  # the URL is already in the detail
@@ -127,7 +123,7 @@ def _reason(exc: BaseException) -> str:
 
 def _csv(store: ObjectStore, bucket: str, key: str, headers: Any) -> Iterator[dict[str, str]]:
     given = _given_headers(headers)
-    with _opened(store, bucket, key) as stream:
+    with opened(store, bucket, key) as stream:
         names = given
         for line, row in csv_rows(text_stream(stream)):  # type: ignore[arg-type]
             if names is None:
@@ -174,7 +170,7 @@ def _row_item(names: tuple[str, ...], row: list[str], line: int) -> dict[str, st
 
 
 def _json_list(store: ObjectStore, bucket: str, key: str) -> Iterator[Any]:
-    with _opened(store, bucket, key) as stream:
+    with opened(store, bucket, key) as stream:
         yield from JsonArrayScanner(stream)  # type: ignore[arg-type]
 
 
@@ -196,7 +192,7 @@ def _objects(store: ObjectStore, bucket: str, parameters: dict) -> Iterator[dict
         for info in store.list(bucket, prefix):
             yield object_item(info)
     except StoreError as exc:
-        raise _fail(f"cannot list {url}: {_reason(exc)}") from None
+        raise _fail(f"cannot list {url}: {store_reason(exc)}") from None
 
 
 def object_item(info: ObjectInfo) -> dict[str, Any]:
@@ -220,25 +216,27 @@ def object_item(info: ObjectInfo) -> dict[str, Any]:
 
 def _inventory(store: ObjectStore, bucket: str, key: str) -> Iterator[dict[str, str]]:
     url = format_url(store.scheme, bucket, key)
-    with _opened(store, bucket, key) as stream:
+    with opened(store, bucket, key) as stream:
         raw = stream.read(MAX_MANIFEST_BYTES + 1)
     if len(raw) > MAX_MANIFEST_BYTES:
         raise _fail(f"cannot read {url}: inventory manifest larger than {MAX_MANIFEST_BYTES} bytes")
-    destination, schema, files = _parse_manifest(raw, url, bucket)
+    destination, schema, files = parse_manifest(raw, url, bucket)
     for data_key in files:
-        with _opened(store, destination, data_key) as data:
+        with opened(store, destination, data_key) as data:
             for line, row in csv_rows(text_stream(maybe_gunzip(data))):  # type: ignore[arg-type]
                 yield _row_item(schema, row, line)
 
 
-def _parse_manifest(raw: bytes, url: str, bucket: str) -> tuple[str, tuple[str, ...], list[str]]:
+def parse_manifest(raw: bytes, url: str, bucket: str) -> tuple[str, tuple[str, ...], list[str]]:
     def bad(why: str) -> FlowError:
         return _fail(f"cannot read {url}: invalid inventory manifest: {why}")
 
     try:
-        manifest = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = json.loads(raw.decode("utf-8-sig"), parse_constant=reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN/Infinity
         raise bad(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise bad("not JSON (nested too deeply)") from None
     if not isinstance(manifest, dict):
         raise bad("not a JSON object")
     file_format = manifest.get("fileFormat", "CSV")

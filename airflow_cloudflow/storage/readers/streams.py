@@ -4,6 +4,9 @@ incremental JSON-array element scanner.
 "Readers STREAM: memory stays flat as the source grows." Nothing here reads a whole object: CSV
 goes through ``io.TextIOWrapper`` on the object stream, JSON arrays through
 ``json.JSONDecoder.raw_decode`` on a sliding buffer, gzip through ``gzip.GzipFile(fileobj=...)``.
+One JSON array element or JSON Lines line may hold at most ``MAX_ELEMENT_CHARS`` characters (64 Mi;
+64 MiB of ASCII text): a bigger one is a reader error, not a whole object loaded into memory.
+JSON is Go's: ``NaN``/``Infinity`` are refused, and nesting too deep for the decoder is a reader error.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 from typing import Any, BinaryIO, Iterator
 
+from ...jsonvalues import NonJsonConstant, reject_constant
+
 CHUNK = 64 * 1024
+MAX_ELEMENT_CHARS = 64 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 _WS = " \t\n\r"
 _RETRY_MARGIN = 32  # a decode error this close to the buffer's end may just be a cut token
@@ -27,6 +34,29 @@ class MalformedData(ValueError):
     def __init__(self, message: str, where: str):
         self.where = where
         super().__init__(f"{message} ({where})")
+
+
+def limit_items(items: Iterator[Any], n: int) -> Iterator[Any]:
+    """Yield at most ``n`` items, then close the source generator (which closes its stream)."""
+    try:
+        yield from itertools.islice(items, n)
+    finally:
+        items.close()  # type: ignore[attr-defined]
+
+
+def decode_json(text: str, where: str, what: str = "malformed JSON") -> Any:
+    """One JSON text (a JSON Lines line) by Go's rules; ``MalformedData`` naming ``where``."""
+    try:
+        return _STRICT.decode(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedData(f"{what}: {exc.msg}", where) from None
+    except NonJsonConstant as exc:
+        raise MalformedData(f"{what}: {exc}", where) from None
+    except RecursionError:
+        raise MalformedData(f"{what}: nested too deeply", where) from None
+
+
+_STRICT = json.JSONDecoder(parse_constant=reject_constant)
 
 
 class CountingStream(io.RawIOBase):
@@ -97,7 +127,7 @@ class JsonArrayScanner:
     def __init__(self, stream: BinaryIO, *, chunk: int = CHUNK):
         self._stream = stream
         self._chunk = chunk
-        self._decoder = json.JSONDecoder()
+        self._decoder = _STRICT
         self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
         self._buf = ""
         self._pos = 0
@@ -105,11 +135,11 @@ class JsonArrayScanner:
         self._dropped_bytes = 0  # UTF-8 bytes of text already discarded from the buffer
 
     # -------------------------------------------------------------- buffer
-    def _fill(self) -> bool:
-        """Append one chunk; False at end of stream."""
+    def _fill(self, size: int = 0) -> bool:
+        """Append one chunk (at least ``size`` bytes when given); False at end of stream."""
         if self._eof:
             return False
-        data = self._stream.read(self._chunk)
+        data = self._stream.read(max(self._chunk, size))
         try:
             text = self._utf8.decode(data, final=not data)
         except UnicodeDecodeError:
@@ -164,6 +194,14 @@ class JsonArrayScanner:
                 raise MalformedData("unexpected end of data inside the JSON array", self._where())
             raise MalformedData(f"expected ',' or ']' in the JSON array, found {nxt!r}", self._where())
 
+    def _more(self) -> bool:
+        """Read more of the element starting at ``_pos``: as much again as is buffered of it, so
+        an element spanning many chunks is re-decoded O(log n) times, not once per chunk."""
+        pending = len(self._buf) - self._pos
+        if pending > MAX_ELEMENT_CHARS:
+            raise MalformedData(f"a JSON array element is longer than {MAX_ELEMENT_CHARS} characters", self._where())
+        return self._fill(min(pending, MAX_ELEMENT_CHARS + 1 - pending))
+
     def _element(self) -> Any:
         if self._skip_ws() is None:
             raise MalformedData("unexpected end of data inside the JSON array", self._where())
@@ -172,11 +210,15 @@ class JsonArrayScanner:
                 value, end = self._decoder.raw_decode(self._buf, self._pos)
             except json.JSONDecodeError as exc:
                 cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buf) - _RETRY_MARGIN
-                if cut and self._fill():
+                if cut and self._more():
                     continue
                 self._pos = exc.pos
                 raise MalformedData(f"malformed JSON: {exc.msg}", self._where()) from None
-            if end >= len(self._buf) and not self._eof and self._fill():
+            except NonJsonConstant as exc:
+                raise MalformedData(f"malformed JSON: {exc}", self._where()) from None
+            except RecursionError:
+                raise MalformedData("malformed JSON: nested too deeply", self._where()) from None
+            if end >= len(self._buf) and not self._eof and self._more():
                 continue  # a number (or literal) may go on in the next chunk
             self._pos = end
             return value

@@ -19,7 +19,7 @@ from ...exceptions import FlowError
 from ...runtime.records import ChildExecution
 from ..base import ObjectStore
 from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
-from .cloudflow import DEFAULT_MAX_FILE_BYTES, _in_index_order, _record_bytes
+from .cloudflow import DEFAULT_MAX_FILE_BYTES, in_index_order, record_bytes, record_failure
 from .files import FileSeries, ObjectPutter
 
 RESULT_WRITER_FAILED = "States.ResultWriterFailed"
@@ -38,7 +38,7 @@ def iso_millis(moment: datetime | None) -> str | None:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def arns(map_run_arn: str) -> tuple[str, str, str]:
@@ -98,9 +98,13 @@ def write_results(
         raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
     putter = ObjectPutter(store, bucket, RESULT_WRITER_FAILED)
     series = {n: FileSeries(putter, base, n, "Key", max_file_bytes) for n in ("SUCCEEDED", "FAILED", "PENDING")}
-    for child in _in_index_order(children):
-        name, record = child_record(child, sm_arn, exec_prefix)
-        series[name].add(_record_bytes(record))
+    for child in in_index_order(children):
+        try:
+            name, record = child_record(child, sm_arn, exec_prefix)
+            data = record_bytes(record)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise record_failure(RESULT_WRITER_FAILED, child, exc) from None
+        series[name].add(data)
     for s in series.values():
         s.flush()
     manifest = {

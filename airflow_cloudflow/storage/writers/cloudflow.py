@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from ...exceptions import ErrorCodes, FlowError
+from ...jsonvalues import utf8
 from ...runtime.records import ChildExecution
 from ..base import ObjectStore
 from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
@@ -59,16 +60,22 @@ def child_record(child: ChildExecution, flow_name: str) -> dict[str, str]:
 _encode_value = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _record_bytes(record: dict[str, str]) -> bytes:
+def record_bytes(record: dict[str, str]) -> bytes:
     """A record as it appears inside the file's array (4-space indent, like the seed).
 
     Byte-for-byte what ``json.dumps(record, ensure_ascii=False, indent=4)`` indented by one level
     gives, built field by field: ``indent=`` would drop to the pure-Python encoder, which made this
-    the slowest step of a 100,000-item Map.
+    the slowest step of a 100,000-item Map. A lone surrogate (from a ``"\\ud800"`` escape in the
+    data) is written as U+FFFD, as Go does.
     """
     inner = _INDENT + "    "
     fields = ",\n".join(f"{inner}{_encode_value(key)}: {_encode_value(value)}" for key, value in record.items())
-    return f"{_INDENT}{{\n{fields}\n{_INDENT}}}".encode("utf-8")
+    return utf8(f"{_INDENT}{{\n{fields}\n{_INDENT}}}")
+
+
+def record_failure(code: str, child: ChildExecution, exc: Exception) -> FlowError:
+    """A child whose input or output cannot be written as JSON (``NaN``, a non-JSON value)."""
+    return FlowError(code, f"cannot write the record of child execution {child.name!r}: {type(exc).__name__}: {exc}")
 
 
 def result_prefix(prefix: str, map_run_name: str) -> str:
@@ -105,8 +112,12 @@ def write_results(
 
     writer = ObjectPutter(store, bucket, ErrorCodes.RESULT_WRITER_FAILED)
     series = {name: FileSeries(writer, base, name, "ObjectName", max_file_bytes) for name in ("SUCCEED", "FAILED")}
-    for child in _in_index_order(children):
-        series["SUCCEED" if child.succeeded else "FAILED"].add(_record_bytes(child_record(child, flow_name)))
+    for child in in_index_order(children):
+        try:
+            record = record_bytes(child_record(child, flow_name))
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise record_failure(ErrorCodes.RESULT_WRITER_FAILED, child, exc) from None
+        series["SUCCEED" if child.succeeded else "FAILED"].add(record)
     for s in series.values():
         s.flush()
     manifest = {
@@ -118,7 +129,7 @@ def write_results(
     return manifest
 
 
-def _in_index_order(children: Iterable[ChildExecution]) -> Iterator[ChildExecution]:
+def in_index_order(children: Iterable[ChildExecution]) -> Iterator[ChildExecution]:
     if isinstance(children, (list, tuple)):
         yield from sorted(children, key=lambda c: c.index)
         return
