@@ -152,38 +152,59 @@ def _error_slot(child: ChildExecution) -> dict[str, Any]:
     return {"Error": child.error_code, "Cause": child.error_detail}
 
 
+class _Counts:
+    """Counts items (a failed batch counts all its items) while the children stream past."""
+
+    __slots__ = ("total", "failed")
+
+    def __init__(self) -> None:
+        self.total = self.failed = 0
+
+    def watch(self, children: Iterable[ChildExecution]) -> Iterator[ChildExecution]:
+        for child in children:
+            self.total += child.item_count
+            if child.status != SUCCEEDED:
+                self.failed += child.item_count
+            yield child
+
+
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
                map_input: Any, ctx: ExecutionContext) -> Any:
     """The Map's result from its children (any order): the outputs in order, or the ResultWriter's
     ``{MapRunArn, ResultWriterDetails}``; ``States.ExceedToleratedFailureThreshold`` when more children
-    failed than tolerated."""
+    failed than tolerated. With a ResultWriter the children stream into the record files (memory
+    stays flat however many there are); only the inline result holds them all."""
     from .fanout import in_index_order
 
     view = MapView(state, map_input, ctx)
     _, count, percentage = view.limits()
-    ordered = list(in_index_order(children))
-    failed = sum(c.item_count for c in ordered if c.status != SUCCEEDED)
-    total = sum(c.item_count for c in ordered)
+    counts = _Counts()
+    ordered = counts.watch(in_index_order(children))
     writer = state.result_writer
     arn_ = map_run_arn(state, ctx, map_run_name)
     output: Any
     if writer is not None and writer.resource:
         from ..storage.writers.asl import write_results
 
-        params = evaluate(writer.parameters, view.variables)
-        if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
-            raise FlowError("States.ResultWriterFailed", "ResultWriter Parameters need a Bucket")
         try:
-            store = interpreter.stores.for_scheme(interpreter.store_scheme)
-        except (StoreError, AttributeError) as exc:
-            raise FlowError("States.ResultWriterFailed", str(exc)) from None
+            params = evaluate(writer.parameters, view.variables)
+            if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
+                raise FlowError("States.ResultWriterFailed", "ResultWriter Parameters need a Bucket")
+            try:
+                store = interpreter.stores.for_scheme(interpreter.store_scheme)
+            except (StoreError, AttributeError) as exc:
+                raise FlowError("States.ResultWriterFailed", str(exc)) from None
+        except FlowError:
+            for _ in ordered:  # the children still run to the end before the writer fails
+                pass
+            raise
         written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_,
                                 children=ordered)
         output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
     else:
         slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
         output = _formatted(slots, writer.writer_config if writer is not None else None)
-    if tolerance_exceeded(failed, total, count, percentage):
+    if tolerance_exceeded(counts.failed, counts.total, count, percentage):
         raise FlowError(TOLERANCE, TOLERANCE_CAUSE, state=state.name)
     return output
 

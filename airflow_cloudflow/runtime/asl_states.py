@@ -6,7 +6,6 @@ then goes through ResultSelector/ResultPath/OutputPath (or Output) and Assign in
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ErrorCodes, FlowError
@@ -16,6 +15,7 @@ from ..model import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
 from .asl_context import next_event, scoped
 from .asl_map import MapView
 from .asl_run import Frame
+from .clock import seconds_value
 from .concurrency import effective_limit, run_bounded
 from .evaluation import evaluate
 from .states import INLINE_MAX_CONCURRENCY, _invoke, _invoke_with_timeout
@@ -72,14 +72,7 @@ def run_choice(interp: "Interpreter", frame: Frame):
 
 
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
-        raise FlowError(RUNTIME, f"{what} must be a non-negative number, got {value!r}")
-    return float(value)
+    return seconds_value(value, what, RUNTIME, asl=True)
 
 
 def run_wait(interp: "Interpreter", frame: Frame):
@@ -103,7 +96,7 @@ def wait_seconds(frame: Frame) -> float:
         if moment is None:
             raise FlowError(RUNTIME, f"The Timestamp value '{raw}' is not a valid RFC 3339 timestamp")
         return max((moment - frame.ctx.clock.now()).total_seconds(), 0.0)
-    return _number(evaluate(state.seconds, variables), "Wait Seconds")
+    return _number(evaluate(state.seconds, variables), "Seconds")
 
 
 def run_task(interp: "Interpreter", frame: Frame):

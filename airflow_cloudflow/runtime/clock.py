@@ -3,10 +3,40 @@ goes through it, so tests run the spec's timings without sleeping."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from numbers import Real
+from typing import Any, Protocol
+
+from ..exceptions import FlowError
+
+# The longest Wait / Task timeout accepted at run time: Step Functions' bound for ``Seconds`` and
+# ``TimeoutSeconds`` (99,999,999 s, about 3.2 years); CloudFlow uses the same bound.
+MAX_SECONDS = 99_999_999
+
+
+def seconds_value(raw: Any, what: str, code: str, *, state: str | None = None, asl: bool = False) -> float:
+    """A number of seconds to wait, from an evaluated ``Seconds`` / ``Timeout`` value: a JSON number
+    or a numeric string, finite and within ``0..MAX_SECONDS``; otherwise ``FlowError(code)``
+    (``FnF.RuntimeError`` / ``States.Runtime``). ``"nan"``, ``"inf"``, ``1e300`` and ``"1e400"`` are
+    refused (they used to pass the ``< 0`` check or overflow ``sleep``)."""
+    value = raw
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= MAX_SECONDS:
+        if asl:
+            shown = json.dumps(raw, ensure_ascii=False) if isinstance(raw, (str, int, float, bool, type(None))) else repr(raw)
+            detail = (f"The value for the field '{what}' must be a number of seconds between 0 and {MAX_SECONDS}, "
+                      f"but was: {shown}")
+        else:
+            detail = f"{what} must be a number of seconds between 0 and {MAX_SECONDS}, got {raw!r}"
+        raise FlowError(code, detail, state=state)
+    return float(value)
 
 
 class Clock(Protocol):

@@ -7,6 +7,7 @@ contains the error (or ``FnF.ALL``) is used. Later matching rules are ignored."
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Sequence, TypeVar
 
@@ -20,6 +21,9 @@ ASL_TASK_FAILED = "States.TaskFailed"
 ASL_RUNTIME = "States.Runtime"
 ASL_TIMEOUT = "States.Timeout"
 ASL_NOT_MATCHED_BY_ALL = frozenset({"States.DataLimitExceeded"})
+# The longest retry interval when the rule sets no MaxBackoffSeconds / MaxDelaySeconds: the
+# CloudFlow language's upper bound for IntervalSeconds and MaxBackoffSeconds (one day).
+MAX_RETRY_INTERVAL_SECONDS = 86400.0
 
 
 def matches(errors: Sequence[str], code: str) -> bool:
@@ -52,12 +56,23 @@ def retry_delay(rule: RetryRule, retry_number: int) -> float:
     ``min(IntervalSeconds * BackoffRate**(n-1), MaxBackoffSeconds)``.
 
     "BackoffRate … When omitted, the interval is constant"; "MaxBackoffSeconds: upper bound on the
-    computed interval".
+    computed interval". Without a MaxBackoffSeconds (ASL: MaxDelaySeconds) the interval stops
+    growing at ``MAX_RETRY_INTERVAL_SECONDS`` (86400 s). ``BackoffRate**(n-1)`` overflowing a float
+    (n ≈ 1025 at rate 2) counts as infinitely long, so the cap applies.
     """
-    rate = rule.backoff_rate if rule.backoff_rate else 1.0
-    delay = rule.interval_seconds * (rate ** (retry_number - 1))
-    if rule.max_backoff_seconds is not None:
-        delay = min(delay, rule.max_backoff_seconds)
+    rate = float(rule.backoff_rate) if rule.backoff_rate else 1.0
+    cap = rule.max_backoff_seconds if rule.max_backoff_seconds is not None else MAX_RETRY_INTERVAL_SECONDS
+    interval = rule.interval_seconds
+    if interval <= 0:
+        delay = 0.0
+    elif rate == 1.0 or retry_number <= 1:
+        delay = interval
+    else:
+        try:
+            delay = interval * rate ** (retry_number - 1)
+        except OverflowError:
+            delay = math.inf
+    delay = min(delay, cap)
     if rule.jitter_strategy == "FULL":  # ASL: "a random delay between 0 and the computed interval"
         delay = random.uniform(0.0, delay)
     return max(delay, 0.0)

@@ -22,7 +22,6 @@ from .context import ExecutionContext, new_execution_name
 from .errors import RetryBudget, first_match
 from .evaluation import Compiled, compiled, evaluate, reads_context
 from .asl_run import run_asl_state
-from .fanout import run_distributed
 from .states import HANDLERS, wait_seconds
 
 DistributedRunner = Callable[["Interpreter", Map, Any, ExecutionContext, int], Any]
@@ -107,9 +106,9 @@ class Interpreter:
         self.stores = stores
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._blocking: dict[int, bool] = {}
-        self.distributed_runner: DistributedRunner = run_distributed
         self._plans: dict[int, tuple[State, StatePlan]] = {}
-        self.distributed_runner = None  # None: fanout.run_distributed (the Airflow engine plugs in its own)
+        # None: fanout.run_distributed / asl_map.run_distributed (the Airflow engine plugs in its own)
+        self.distributed_runner: DistributedRunner | None = None
 
     # ------------------------------------------------------------------ executions
 

@@ -6,13 +6,13 @@ returns ``(raw_output, next)`` where ``raw_output`` is ``$Output`` and ``next`` 
 from __future__ import annotations
 
 import threading
-from numbers import Real
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..exceptions import ErrorCodes, FlowError
 from ..integrations.callbacks import new_task_token
 from ..integrations.registry import TaskCall
 from ..model import Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
+from .clock import seconds_value
 from .concurrency import effective_limit, run_bounded
 from .context import ExecutionContext
 from .evaluation import evaluate, reads_context
@@ -90,14 +90,7 @@ def run_choice(interp: "Interpreter", state: Choice, value: Any, ctx: ExecutionC
 
 def _seconds(template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int, what: str) -> float:
     raw = evaluate(template, state_variables(template, state, value, ctx, retry_count))
-    if isinstance(raw, str):
-        try:
-            raw = float(raw.strip())
-        except ValueError:
-            raise FlowError(ErrorCodes.RUNTIME, f"{what} must be a number of seconds, got {raw!r}", state=state.name) from None
-    if isinstance(raw, bool) or not isinstance(raw, Real) or raw < 0:
-        raise FlowError(ErrorCodes.RUNTIME, f"{what} must be a non-negative number, got {raw!r}", state=state.name)
-    return float(raw)
+    return seconds_value(raw, what, ErrorCodes.RUNTIME, state=state.name)
 
 
 def wait_seconds(state: Wait, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> float:

@@ -99,6 +99,19 @@ def test_wait_seconds_path_and_timestamp():
     assert result.succeeded and clock.sleeps == [30, 30]
 
 
+@pytest.mark.parametrize("seconds", ["nan", "inf", "1e400", 1e300, -1, "x"])
+def test_wait_seconds_path_must_be_finite_and_in_range(seconds):
+    result, clock = run({"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}, {"s": seconds})
+    assert result.error.code == "States.Runtime" and clock.sleeps == []
+    assert "The value for the field 'Seconds' must be a number of seconds between 0 and 99999999" in result.error.detail
+
+
+def test_task_timeout_seconds_path_must_be_finite():
+    states = {"T": {"Type": "Task", "Resource": FN, "TimeoutSecondsPath": "$.t", "End": True}}
+    result, _ = run(states, {"t": "inf"}, mocks={"f": {"behaviour": "identity"}})
+    assert result.error.code == "States.Runtime" and "'TimeoutSeconds'" in result.error.detail
+
+
 def test_fail_error_path_and_cause_path():
     states = {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('n={}', $.n)"}}
     result, _ = run(states, {"e": "Bad", "n": 3})
@@ -152,6 +165,35 @@ def test_distributed_batches_and_result_writer(tmp_path):
     records = json.loads((tmp_path / "out" / "runs" / uuid / "SUCCEEDED_0.json").read_text())
     assert [json.loads(r["Input"]) for r in records] == [{"BatchInput": {"b": 1}, "Items": [1, 2]},
                                                         {"BatchInput": {"b": 1}, "Items": [3]}]
+
+
+def test_distributed_result_writer_streams_the_children(tmp_path, monkeypatch):
+    """With a ResultWriter each child's record is written as the child completes, not after every
+    child of the Map Run has been collected in memory."""
+    from airflow_cloudflow.runtime import fanout
+    from airflow_cloudflow.storage.writers import asl as asl_writer
+
+    (tmp_path / "out").mkdir()
+    started, lag = [], []
+    run_child, child_record = fanout.run_child, asl_writer.child_record
+
+    def counting_run_child(*args, **kwargs):
+        started.append(1)
+        return run_child(*args, **kwargs)
+
+    def watching_child_record(child, *args):
+        lag.append(len(started) - child.index)  # children started but not yet written
+        return child_record(child, *args)
+
+    monkeypatch.setattr(fanout, "run_child", counting_run_child)
+    monkeypatch.setattr(asl_writer, "child_record", watching_child_record)
+    proc = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}}}
+    states = {"M": {"Type": "Map", "ItemProcessor": proc, "MaxConcurrency": 1, "End": True,
+                    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out"}}}}
+    result, _ = run(states, list(range(500)), tmp_path=tmp_path)
+    assert result.succeeded and len(lag) == 500
+    assert max(lag) <= 2  # collecting every child first would give a lag of 500
 
 
 @pytest.mark.parametrize("field, value, cause", [

@@ -35,6 +35,27 @@ def test_delay_backoff_and_cap():
     assert [retry_delay(r, n) for n in (1, 2, 3, 4)] == [2, 4, 5, 5]
 
 
+def test_delay_does_not_overflow_after_a_thousand_retries():
+    """MaxAttempts 1100, BackoffRate 2, MaxDelaySeconds 5: 2.0 ** 1024 overflowed a float."""
+    capped = rule(max_attempts=1100, backoff_rate=2, max_backoff_seconds=5)
+    assert [retry_delay(capped, n) for n in (1024, 1025, 1100, 10**9)] == [5, 5, 5, 5]
+    assert retry_delay(rule(backoff_rate=2.0, max_backoff_seconds=5, jitter_strategy="FULL"), 5000) <= 5
+
+
+def test_delay_without_a_cap_stops_at_one_day():
+    uncapped = rule(backoff_rate=2.0)
+    assert retry_delay(uncapped, 10) == 2 * 2**9
+    assert retry_delay(uncapped, 17) == 86400 and retry_delay(uncapped, 5000) == 86400
+    assert retry_delay(rule(interval_seconds=0, backoff_rate=2.0), 5000) == 0
+    assert retry_delay(rule(backoff_rate=0.5), 5000) == 0
+
+
+def test_budget_runs_past_the_overflow_point():
+    budget = RetryBudget((rule(max_attempts=1100, backoff_rate=2, max_backoff_seconds=5),))
+    delays = [budget.next_delay("E") for _ in range(1101)]
+    assert delays[-1] is None and delays[-2] == 5 and len([d for d in delays if d is not None]) == 1100
+
+
 def test_budget_counts_retries_per_rule():
     budget = RetryBudget((rule(errors=("A",), max_attempts=1), rule(errors=("FnF.ALL",), max_attempts=2, interval_seconds=1)))
     assert budget.next_delay("A") == 2

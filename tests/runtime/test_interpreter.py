@@ -112,3 +112,8 @@ def test_using_replaces_the_distributed_runner():
     assert twin.execute({"xs": [1]}).output == {"got": {"from": "elsewhere"}}
     assert calls == [{"xs": [1]}]
     assert interp.execute({"xs": [1]}).output == {"got": {"Items": [1]}}
+
+
+def test_distributed_runner_defaults_to_none():
+    """None means the dialect's own in-process runner (fanout / asl_map ``run_distributed``)."""
+    assert interpreter(FLOW).distributed_runner is None

@@ -251,6 +251,20 @@ def test_wait_rejects_a_negative_duration():
     assert r.error.code == ErrorCodes.RUNTIME
 
 
+@pytest.mark.parametrize("seconds", ["nan", "inf", "-inf", "1e400", 1e300, 100_000_000, "abc", True, None])
+def test_wait_rejects_non_finite_and_out_of_range_seconds(seconds):
+    clock = FakeClock()
+    r = run("- Type: Wait\n  Name: W\n  Seconds.$: $Input.s\n  End: true", {"s": seconds}, clock=clock)
+    assert r.error.code == ErrorCodes.RUNTIME and r.failed_state == "W"
+    assert "between 0 and 99999999" in r.error.detail and clock.sleeps == []
+
+
+def test_wait_accepts_numeric_strings_up_to_the_bound():
+    clock = FakeClock()
+    r = run("- Type: Wait\n  Name: W\n  Seconds.$: $Input.s\n  End: true", {"s": " 99999999 "}, clock=clock)
+    assert r.error is None and clock.sleeps == [99_999_999]
+
+
 def test_flow_timeout_during_wait():
     clock = FakeClock()
     r = run("- Type: Wait\n  Name: W\n  Seconds: 100\n  End: true", clock=clock, extra="Timeout: 10\n")
