@@ -16,7 +16,6 @@ Errors: ``FlowError("States.ItemReaderFailed", cause)`` with AWS's recorded caus
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any, Iterator
 
@@ -142,18 +141,11 @@ def _delimiter(config: dict) -> str:
 def csv_items(text: io.TextIOBase, headers: tuple[str, ...] | None, delimiter: str = ",") -> Iterator[dict[str, str]]:
     """AWS CSV rules: strings only, short rows padded with "", long rows truncated, whitespace lines
     kept, empty lines (and the trailing newline) add no item, ``\\`` escapes the next character."""
-    reader = csv.reader(text, delimiter=delimiter, quotechar='"', escapechar="\\", doublequote=True, strict=False)
     names = headers
     width = len(names) if names else 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise MalformedData(f"malformed CSV: {exc}", f"line {reader.line_num}") from None
-        except UnicodeDecodeError:
-            raise MalformedData("the object is not UTF-8 text", f"near line {reader.line_num + 1}") from None
+    rows = streams.csv_rows(text, delimiter=delimiter, skip_blank=False,
+                            quotechar='"', escapechar="\\", doublequote=True, strict=False)
+    for _line, row in rows:
         if not row:
             continue
         if names is None:

@@ -98,12 +98,16 @@ def text_stream(stream: BinaryIO) -> io.TextIOWrapper:
     return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
 
 
-def csv_rows(text: io.TextIOWrapper, *, delimiter: str = ",", skip_blank: bool = True) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line_number, fields)``; blank lines are skipped (as Go's encoding/csv does).
+def csv_rows(
+    text: io.TextIOBase, *, delimiter: str = ",", skip_blank: bool = True, **dialect: Any
+) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line_number, fields)``; blank lines are skipped (as Go's encoding/csv does) unless
+    ``skip_blank`` is False (then an empty line is ``[]``). ``dialect``: more ``csv.reader`` options
+    (strict quoting by default).
 
     Raises ``MalformedData`` naming the line for bad quoting or undecodable bytes.
     """
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    reader = csv.reader(text, delimiter=delimiter, **{"strict": True, **dialect})
     while True:
         try:
             row = next(reader)
