@@ -23,6 +23,12 @@ from .sidecar import definition_stem
 
 
 
+DAG_TEST_MAX_SHARDS = 4
+"""``dag.test()`` runs task instances one after another in this process, so more shards bring no
+parallelism, only ~0.3 s of task-instance overhead each: a Map runs in at most this many shards here
+(a deployment's scheduler uses ``[cloudflow] max_shards``)."""
+
+
 @dataclass(frozen=True)
 class AirflowRunResult:
     """The same three fields as the interpreter's ``ExecutionResult.as_json()``, plus the DAG run."""
@@ -81,7 +87,11 @@ def run_definition(
     folder.mkdir(parents=True)
     try:
         shutil.copyfile(source, folder / source.name)
-        sidecar: dict[str, Any] = {"staging_url": (folder / "staging").as_uri(), "subflows": "in_process"}
+        sidecar: dict[str, Any] = {
+            "staging_url": (folder / "staging").as_uri(),
+            "subflows": "in_process",
+            "max_shards": DAG_TEST_MAX_SHARDS,
+        }
         if store_dir:
             sidecar["local_store"] = str(Path(store_dir).resolve())
         if mocks:
