@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import textwrap
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -149,7 +148,17 @@ def test_a_shard_killed_mid_run_is_retried_without_duplicate_or_lost_results(
 
     ti = cluster.wait_until(running_shard, 240, "shard 1 to run")
     procs = cluster.wait_until(lambda: cluster.task_processes(ti.id), 60, "shard 1's task process")
-    time.sleep(4.5)  # ~4 children done, at least one checkpoint (every 2 s) written
+    staging = oss_server.store()
+
+    from airflow_cloudflow.providers.runtime import execution_name
+
+    run_prefix = f"cloudflow/{DAG_ID}/{execution_name(run_id)}/"
+
+    def checkpointed():  # a part of this run's shard-1 child records is in the OSS staging area
+        keys = [i.key for i in staging.list("staging", run_prefix)]
+        return [k for k in keys if "/results/00001/part-" in k] or None
+
+    cluster.wait_until(checkpointed, 120, "shard 1's first checkpoint")
     os.kill(procs.task_pid, signal.SIGKILL)
 
     assert cluster.wait_for_run(DAG_ID, run_id, timeout=300) == "success", cluster.log_tails()
