@@ -32,8 +32,9 @@ SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 """File-name endings → dialect, most specific first. Anything else is read as CloudFlow."""
 
-LINT_PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json", "*.asl.yaml")
-"""What ``lint`` looks for inside a folder."""
+LINT_PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json", "*.asl.yaml", "*.asl.yml")
+"""The definition files looked for inside a folder: by ``lint``, the DAGs-folder loader and the
+sub-flow lookup (one list, so the three always agree)."""
 
 
 def dialect_for(file: str | Path | None) -> str:

@@ -36,11 +36,12 @@ from typing import Any, Callable, Sequence
 
 from ..exceptions import ErrorCodes, FlowError
 from ..commands.init import owned_by_nested_loader
+from ..dialects import LINT_PATTERNS
 from .registry import TaskCall
 
 FLOWS_ENV = "CLOUDFLOW_FLOWS_DIR"
 FLOW_NOT_FOUND = "FnF.FlowNotExisted"
-PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json", "*.asl.yaml")
+PATTERNS = LINT_PATTERNS
 _FNF_ARN = re.compile(r"^acs:fnf:[^:]*:[^:]*:flow/(?P<name>[A-Za-z0-9_-]{1,128})$")
 _SFN_ARN = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:stateMachine:(?P<name>[A-Za-z0-9_-]{1,80})$")
 

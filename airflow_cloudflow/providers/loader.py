@@ -41,13 +41,14 @@ import yaml
 
 from ..commands.init import owned_by_nested_loader
 from ..diagnostics import ERROR, Issue
+from ..dialects import LINT_PATTERNS
 from ..exceptions import DefinitionError
 from ..model import StateMachine
 from .options import DagOptions
 
 log = logging.getLogger(__name__)
 
-PATTERNS = ("*.flow.yaml", "*.flow.yml", "*.asl.json", "*.asl.yaml")
+PATTERNS = LINT_PATTERNS
 """The definition files the loader picks up (matched on the file name)."""
 IGNORE_FILE = ".airflowignore"
 COLLISION = "CF-E500"
