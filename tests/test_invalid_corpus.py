@@ -16,14 +16,24 @@ FILES = sorted(CORPUS.glob("*.flow.yaml"))
 _EXPECT = re.compile(r"^#\s*expect:\s*(.*)$")
 
 
-def expected(path: Path) -> set[tuple[str, int]]:
+def header_expectation(path: Path) -> str:
+    """The ``CODE@LINE ...`` list of a file's first line ``# expect: ...``."""
     match = _EXPECT.match(path.read_text(encoding="utf-8").splitlines()[0])
     assert match, f"{path.name}: first line must be '# expect: CODE@LINE ...'"
+    return match.group(1)
+
+
+def parse_expectation(text: str) -> set[tuple[str, int]]:
+    """``"CF-E202@12 CF-W001@4"`` → ``{("CF-E202", 12), ("CF-W001", 4)}``."""
     out = set()
-    for token in match.group(1).split():
+    for token in text.split():
         code, _, line = token.partition("@")
         out.add((code, int(line)))
     return out
+
+
+def expected(path: Path) -> set[tuple[str, int]]:
+    return parse_expectation(header_expectation(path))
 
 
 def test_corpus_has_at_least_40_files():

@@ -4,31 +4,22 @@ error set must equal it exactly (warnings are not compared)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from airflow_cloudflow.dialects import lint_path
 from airflow_cloudflow.validate_catalogue import ALL_CODES, ASL_CODES
+from tests.test_invalid_corpus import header_expectation, parse_expectation
 
 CORPUS = Path(__file__).resolve().parents[1] / "invalid_asl"
 FILES = sorted([*CORPUS.glob("*.asl.yaml"), *CORPUS.glob("*.asl.json")])
-_EXPECT = re.compile(r"^#\s*expect:\s*(.*)$")
 
 
 def expected(path: Path) -> set[tuple[str, int]]:
     if path.suffix == ".json":
-        text = Path(str(path) + ".expect").read_text(encoding="utf-8").strip()
-    else:
-        match = _EXPECT.match(path.read_text(encoding="utf-8").splitlines()[0])
-        assert match, f"{path.name}: first line must be '# expect: CODE@LINE ...'"
-        text = match.group(1)
-    out = set()
-    for token in text.split():
-        code, _, line = token.partition("@")
-        out.add((code, int(line)))
-    return out
+        return parse_expectation(Path(str(path) + ".expect").read_text(encoding="utf-8"))
+    return parse_expectation(header_expectation(path))
 
 
 def test_corpus_has_at_least_15_files():
