@@ -16,15 +16,17 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
 from ..storage.base import ObjectStore
 from ..storage.connections import OssConnection, RawConnection
-from ..storage.oss import OssStore
 from ..storage.resolver import StoreResolver
 from .options import DagOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..storage.oss import OssStore
 
 
 def _extra_dict(conn: Any) -> dict[str, Any]:
@@ -75,11 +77,14 @@ class OssHook(BaseHook):
         conn = self.get_connection(self.oss_conn_id)
         return OssConnection.from_raw(raw_connection(conn), name=f"connection {self.oss_conn_id!r}")
 
-    def get_store(self) -> OssStore:
-        """An ``OssStore`` for the connection (no request is sent until it is used)."""
+    def get_store(self) -> "OssStore":
+        """An ``OssStore`` for the connection (no request is sent until it is used; oss2, slow to
+        import, is loaded only then)."""
+        from ..storage.oss import OssStore
+
         return OssStore.from_connection(self.get_oss_connection())
 
-    def get_conn(self) -> OssStore:
+    def get_conn(self) -> "OssStore":
         return self.get_store()
 
     @classmethod
