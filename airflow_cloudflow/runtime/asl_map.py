@@ -168,12 +168,23 @@ class _Counts:
             yield child
 
 
+def result_layout(state: Map, ctx: ExecutionContext, map_run_name: str):
+    """The AWS record layout of this Map's ResultWriter; None without one (or with WriterConfig only)."""
+    writer = state.result_writer
+    if writer is None or not writer.resource:
+        return None
+    from ..storage.writers.asl import layout
+
+    return layout(map_run_arn(state, ctx, map_run_name))
+
+
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
-               map_input: Any, ctx: ExecutionContext) -> Any:
+               map_input: Any, ctx: ExecutionContext, staged=None) -> Any:
     """The Map's result from its children (any order): the outputs in order, or the ResultWriter's
     ``{MapRunArn, ResultWriterDetails}``; ``States.ExceedToleratedFailureThreshold`` when more children
     failed than tolerated. With a ResultWriter the children stream into the record files (memory
-    stays flat however many there are); only the inline result holds them all."""
+    stays flat however many there are); only the inline result holds them all. ``staged``: the
+    shards rendered the records already (``result_layout``); ``children`` is not read."""
     from .fanout import in_index_order
 
     view = MapView(state, map_input, ctx)
@@ -195,11 +206,17 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
             except (StoreError, AttributeError) as exc:
                 raise FlowError("States.ResultWriterFailed", str(exc)) from None
         except FlowError:
-            for _ in ordered:  # the children still run to the end before the writer fails
-                pass
+            if staged is None:
+                for _ in ordered:  # the children still run to the end before the writer fails
+                    pass
             raise
-        written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_,
-                                children=ordered)
+        if staged is not None:
+            counts.total, counts.failed = staged.items, staged.failed_items
+            written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
+                                    map_run_arn=arn_, staged=staged)
+        else:
+            written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
+                                    map_run_arn=arn_, children=ordered)
         output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
     else:
         slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]

@@ -25,6 +25,7 @@ from .records import FAILED, SUCCEEDED, ChildExecution
 from .states import items_from_path
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..storage.writers.files import ResultLayout, StagedResults
     from .interpreter import Interpreter
 
 DISTRIBUTED_MAX_CONCURRENCY = 100
@@ -170,6 +171,11 @@ class _Tally:
                 self.failed_children += 1
             yield child
 
+    def take(self, staged: "StagedResults") -> None:
+        """Counts the shards already made (their records were rendered where they ran)."""
+        self.total, self.failed = staged.items, staged.failed_items
+        self.children, self.failed_children = staged.children, staged.failed_children
+
     def check(self, map_state: Map) -> None:
         if tolerance_exceeded(map_state, self.failed, self.total):
             raise FlowError(
@@ -188,18 +194,22 @@ def map_result(
     map_run_name: str,
     map_input: Any,
     ctx: ExecutionContext,
+    staged: "StagedResults | None" = None,
 ) -> Any:
     """Turn the children into the Map's ``$Output``, or raise ``FnF.ExceedToleratedFailureThreshold``.
 
     Without ResultWriter: ``{"Items": [outputs in child order]}``. With it: the records and the
     manifest are written (also when the tolerance is exceeded) and the output is
     ``{"MapRunName", "ResultWriterDetails": {"Bucket", "Key"}}``. Children may come in any order.
-    An ASL Map (``map_state.asl``) goes to ``asl_map.map_result``.
+    An ASL Map (``map_state.asl``) goes to ``asl_map.map_result``. ``staged``: with a ResultWriter,
+    the records were already rendered by the shards that ran them (``result_layout``); ``children``
+    is then not read.
     """
     if map_state.asl is not None:
         from .asl_map import map_result as asl_map_result
 
-        return asl_map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input, ctx=ctx)
+        return asl_map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input,
+                              ctx=ctx, staged=staged)
     tally = _Tally()
     writer = map_state.result_writer
     if writer is None:
@@ -216,17 +226,30 @@ def map_result(
         raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, "ResultWriter Parameters need a Bucket", state=map_state.name)
     bucket, prefix = params["Bucket"], params.get("Prefix") or ""
     store = _store(interpreter, ErrorCodes.RESULT_WRITER_FAILED)
-    write_results(
-        store,
-        bucket=bucket,
-        prefix=prefix,
-        map_run_name=map_run_name,
-        flow_name=ctx.flow_name,
-        children=in_index_order(tally.watch(children)),
-    )
+    if staged is not None:
+        tally.take(staged)
+        write_results(store, bucket=bucket, prefix=prefix, map_run_name=map_run_name, flow_name=ctx.flow_name,
+                      staged=staged)
+    else:
+        write_results(store, bucket=bucket, prefix=prefix, map_run_name=map_run_name, flow_name=ctx.flow_name,
+                      children=in_index_order(tally.watch(children)))
     tally.check(map_state)
     key = join_key(result_prefix(prefix, map_run_name), "manifest.json")
     return {"MapRunName": map_run_name, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
+
+
+def result_layout(map_state: Map, ctx: ExecutionContext, map_run_name: str) -> "ResultLayout | None":
+    """How this Map's ResultWriter lays out its records (None: the children go into the output), so
+    the shards that run the children can render their records where they run."""
+    if map_state.asl is not None:
+        from .asl_map import result_layout as asl_result_layout
+
+        return asl_result_layout(map_state, ctx, map_run_name)
+    if map_state.result_writer is None:
+        return None
+    from ..storage.writers.cloudflow import layout
+
+    return layout(ctx.flow_name)
 
 
 def in_index_order(children: Iterable[ChildExecution], start: int = 0) -> Iterator[ChildExecution]:
@@ -267,6 +290,7 @@ __all__ = [
     "run_child",
     "tolerance_exceeded",
     "map_result",
+    "result_layout",
     "in_index_order",
     "run_distributed",
 ]

@@ -43,3 +43,21 @@ class ObjectStore(Protocol):
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         ...
+
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> None:
+        """Copy an object inside this store (server-side where the backend can)."""
+        ...
+
+
+def copy_object(source: ObjectStore, bucket: str, key: str, target: ObjectStore, to_bucket: str, to_key: str) -> None:
+    """Copy ``bucket/key`` of ``source`` to ``to_bucket/to_key`` of ``target``: server-side when both
+    are the same store, else streamed through this process (read whole: callers copy bounded files)."""
+    if source is target:
+        source.copy(bucket, key, to_bucket, to_key)
+        return
+    stream = source.open(bucket, key)
+    try:
+        data = stream.read()
+    finally:
+        stream.close()
+    target.put(to_bucket, to_key, data)

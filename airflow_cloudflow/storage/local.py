@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -75,6 +77,27 @@ class LocalStore:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+            raise
+
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> None:
+        """A hard link where the file system allows it (objects are never modified in place: ``put``
+        replaces the file), else a byte copy; atomic like ``put``."""
+        source = self._path(bucket, key)
+        if not source.is_file():
+            raise NoSuchObject("object does not exist", url=format_url(self.scheme, bucket, key))
+        if to_key.endswith("/"):
+            raise UnsafeKey(f"a local object key cannot end with '/': {to_key!r}")
+        target = self._path(to_bucket, to_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f"{TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{target.name}"
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
             raise
 
     def list(self, bucket: str, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:

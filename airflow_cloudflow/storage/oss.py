@@ -146,6 +146,13 @@ class OssStore:
                 pass
             raise
 
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> None:
+        """Server-side ``CopyObject`` (objects up to 1 GiB: result files are a few MiB)."""
+        url = format_url(self.scheme, to_bucket, safe_key(to_key))
+        client = self._bucket(to_bucket)
+        source_bucket, source_key = safe_bucket(bucket), safe_key(key)
+        self._call(lambda: client.copy_object(source_bucket, source_key, to_key), url)
+
     def list(self, bucket: str, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
         url = format_url(self.scheme, bucket, safe_key(prefix, allow_empty=True))
         client = self._bucket(bucket)

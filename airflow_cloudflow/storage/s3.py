@@ -147,6 +147,12 @@ class S3Store:
                 pass
             raise
 
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> None:
+        """Server-side ``CopyObject`` (objects up to 5 GiB: result files are a few MiB)."""
+        url = format_url(self.scheme, safe_bucket(to_bucket), safe_key(to_key))
+        source = {"Bucket": safe_bucket(bucket), "Key": safe_key(key)}
+        self._call(lambda: self._client.copy_object(Bucket=to_bucket, Key=to_key, CopySource=source), url)
+
     def list(self, bucket: str, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
         url = format_url(self.scheme, safe_bucket(bucket), safe_key(prefix, allow_empty=True))
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}

@@ -20,7 +20,7 @@ from ...runtime.records import ChildExecution
 from ..base import ObjectStore
 from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
 from .cloudflow import DEFAULT_MAX_FILE_BYTES, in_index_order, record_bytes, record_failure
-from .files import FileSeries, ObjectPutter
+from .files import ObjectPutter, ResultLayout, StagedResults, publish_series, write_series
 
 RESULT_WRITER_FAILED = "States.ResultWriterFailed"
 STATUSES = {"Succeeded": ("SUCCEEDED", "SUCCEEDED"), "Failed": ("FAILED", "FAILED"),
@@ -78,39 +78,53 @@ def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix
     return file_name, record
 
 
+def layout(map_run_arn: str) -> ResultLayout:
+    """The AWS layout: ``SUCCEEDED``, ``FAILED`` and ``PENDING`` series, ``Key`` entries."""
+    try:
+        sm_arn, exec_prefix, _ = arns(map_run_arn)
+    except UnsafeKey as exc:
+        raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
+
+    def render(child: ChildExecution) -> tuple[str, bytes]:
+        try:
+            name, record = child_record(child, sm_arn, exec_prefix)
+            return name, record_bytes(record)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise record_failure(RESULT_WRITER_FAILED, child, exc) from None
+
+    return ResultLayout(("SUCCEEDED", "FAILED", "PENDING"), "Key", RESULT_WRITER_FAILED, render)
+
+
 def write_results(
     store: ObjectStore,
     *,
     bucket: str,
     prefix: str,
     map_run_arn: str,
-    children: Iterable[ChildExecution],
+    children: Iterable[ChildExecution] = (),
+    staged: StagedResults | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> dict:
     """Write the record files then ``manifest.json``; return ``{"manifest": ..., "ResultWriterDetails":
-    {"Bucket", "Key"}}`` -- the latter is what the Map state outputs."""
+    {"Bucket", "Key"}}`` -- the latter is what the Map state outputs. ``staged``: the shards rendered
+    the records already; their files are copied into place."""
     try:
         safe_bucket(bucket)
         safe_key(prefix or "", allow_empty=True)
-        sm_arn, exec_prefix, uuid = arns(map_run_arn)
+        _, _, uuid = arns(map_run_arn)
         base = join_key(prefix or "", uuid)
     except UnsafeKey as exc:
         raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
     putter = ObjectPutter(store, bucket, RESULT_WRITER_FAILED)
-    series = {n: FileSeries(putter, base, n, "Key", max_file_bytes) for n in ("SUCCEEDED", "FAILED", "PENDING")}
-    for child in in_index_order(children):
-        try:
-            name, record = child_record(child, sm_arn, exec_prefix)
-            data = record_bytes(record)
-        except (ValueError, TypeError, RecursionError) as exc:
-            raise record_failure(RESULT_WRITER_FAILED, child, exc) from None
-        series[name].add(data)
-    for s in series.values():
-        s.flush()
+    files = layout(map_run_arn)
+    if staged is not None:
+        entries = publish_series(putter, base, files, staged)
+    else:
+        entries = write_series(putter, base, files, in_index_order(children), max_file_bytes)
     manifest = {
         "DestinationBucket": bucket,
         "MapRunArn": map_run_arn,
-        "ResultFiles": {n: series[n].entries for n in ("FAILED", "PENDING", "SUCCEEDED")},
+        "ResultFiles": {n: entries[n] for n in ("FAILED", "PENDING", "SUCCEEDED")},
     }
     key = join_key(base, "manifest.json")
     putter.put(key, json.dumps(manifest, indent=4).encode("utf-8"))

@@ -24,7 +24,7 @@ from ...jsonvalues import utf8
 from ...runtime.records import ChildExecution
 from ..base import ObjectStore
 from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
-from .files import FileSeries, ObjectPutter
+from .files import ObjectPutter, ResultLayout, StagedResults, publish_series, write_series
 from .gojson import go_json
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -83,6 +83,19 @@ def result_prefix(prefix: str, map_run_name: str) -> str:
     return join_key(prefix or "", map_run_name)
 
 
+def layout(flow_name: str) -> ResultLayout:
+    """The CloudFlow layout: ``SUCCEED`` and ``FAILED`` series, ``ObjectName`` entries."""
+
+    def render(child: ChildExecution) -> tuple[str, bytes]:
+        try:
+            record = record_bytes(child_record(child, flow_name))
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise record_failure(ErrorCodes.RESULT_WRITER_FAILED, child, exc) from None
+        return ("SUCCEED" if child.succeeded else "FAILED"), record
+
+    return ResultLayout(("SUCCEED", "FAILED"), "ObjectName", ErrorCodes.RESULT_WRITER_FAILED, render)
+
+
 def write_results(
     store: ObjectStore,
     *,
@@ -90,13 +103,15 @@ def write_results(
     prefix: str,
     map_run_name: str,
     flow_name: str,
-    children: Iterable[ChildExecution],
+    children: Iterable[ChildExecution] = (),
+    staged: StagedResults | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> dict:
     """Write the record files then ``manifest.json``; return the manifest dict.
 
     ``children`` are streamed: a list/tuple is sorted by index, any other iterable must already come
-    in ascending index order (``ValueError`` otherwise).
+    in ascending index order (``ValueError`` otherwise). ``staged``: the records were rendered by
+    the shards already; their files are copied into place instead.
     """
     try:
         safe_bucket(bucket)
@@ -111,19 +126,15 @@ def write_results(
         raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
 
     writer = ObjectPutter(store, bucket, ErrorCodes.RESULT_WRITER_FAILED)
-    series = {name: FileSeries(writer, base, name, "ObjectName", max_file_bytes) for name in ("SUCCEED", "FAILED")}
-    for child in in_index_order(children):
-        try:
-            record = record_bytes(child_record(child, flow_name))
-        except (ValueError, TypeError, RecursionError) as exc:
-            raise record_failure(ErrorCodes.RESULT_WRITER_FAILED, child, exc) from None
-        series["SUCCEED" if child.succeeded else "FAILED"].add(record)
-    for s in series.values():
-        s.flush()
+    files = layout(flow_name)
+    if staged is not None:
+        entries = publish_series(writer, base, files, staged)
+    else:
+        entries = write_series(writer, base, files, in_index_order(children), max_file_bytes)
     manifest = {
         "DestinationBucket": bucket,
         "MapRunName": map_run_name,
-        "ResultFiles": {"FAILED": series["FAILED"].entries, "SUCCEED": series["SUCCEED"].entries},
+        "ResultFiles": {"FAILED": entries["FAILED"], "SUCCEED": entries["SUCCEED"]},
     }
     writer.put(join_key(base, "manifest.json"), json.dumps(manifest, indent=4).encode("utf-8"))
     return manifest

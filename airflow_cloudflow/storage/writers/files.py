@@ -7,10 +7,13 @@ oversized record gets a file of its own.
 
 from __future__ import annotations
 
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Protocol
 
 from ...exceptions import FlowError, StoreError
-from ..base import ObjectStore
+from ...runtime.records import ChildExecution
+from ..base import ObjectStore, copy_object
 from ..urls import format_url, join_key
 
 
@@ -54,3 +57,78 @@ class FileSeries:
         self.putter.put(key, body)
         self.entries.append({self.entry_key: key, "Size": len(body)})
         self.parts, self.size = [], 0
+
+
+@dataclass(frozen=True)
+class ResultLayout:
+    """How one dialect lays its ResultWriter records out: the file series (in manifest order), the
+    manifest's key for an object name, and how one child becomes ``(series, record bytes)``."""
+
+    series: tuple[str, ...]
+    entry_key: str
+    error_code: str
+    render: Callable[[ChildExecution], tuple[str, bytes]]
+
+
+def write_series(
+    putter: ObjectPutter, base: str, layout: ResultLayout, children: Iterable[ChildExecution], max_file_bytes: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Render ``children`` (in the order given) into ``<base>/<SERIES>_<n>.json`` files; returns the
+    entries per series (``{entry_key: key, "Size": n}``)."""
+    series = {name: FileSeries(putter, base, name, layout.entry_key, max_file_bytes) for name in layout.series}
+    for child in children:
+        name, record = layout.render(child)
+        series[name].add(record)
+    for s in series.values():
+        s.flush()
+    return {name: s.entries for name, s in series.items()}
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """One record file already rendered by a shard, in the staging store."""
+
+    key: str
+    size: int
+
+
+class StagedResults(Protocol):
+    """Records the shards rendered themselves (the Airflow engine): the ResultWriter only counts
+    them and copies their files into place, so it does not re-read every child (docs/scaling.md)."""
+
+    store: ObjectStore
+    bucket: str
+    items: int
+    failed_items: int
+    children: int
+    failed_children: int
+
+    def files(self, series: str) -> Iterable[StagedFile]:
+        """The staged files of one series, in child order."""
+        ...
+
+
+def publish_series(putter: ObjectPutter, base: str, layout: ResultLayout, staged: StagedResults,
+                   threads: int = 8) -> dict[str, list[dict[str, Any]]]:
+    """Copy every staged file to ``<base>/<SERIES>_<n>.json`` (numbered per series in child order,
+    server-side when staging and destination share a store); returns the manifest entries."""
+    jobs: list[tuple[StagedFile, str]] = []
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for name in layout.series:
+        entries[name] = []
+        for staged_file in staged.files(name):
+            key = join_key(base, f"{name}_{len(entries[name])}.json")
+            jobs.append((staged_file, key))
+            entries[name].append({layout.entry_key: key, "Size": staged_file.size})
+
+    def copy(job: tuple[StagedFile, str]) -> None:
+        source, key = job
+        try:
+            copy_object(staged.store, staged.bucket, source.key, putter.store, putter.bucket, key)
+        except StoreError as exc:
+            url = format_url(putter.store.scheme, putter.bucket, key)
+            raise FlowError(putter.error_code, f"cannot write {url}: {str(exc).split(' (', 1)[0]}") from None
+
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(jobs))), thread_name_prefix="cloudflow-publish") as pool:
+        list(pool.map(copy, jobs))
+    return entries
