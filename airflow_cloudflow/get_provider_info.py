@@ -33,10 +33,34 @@ CONFIG_OPTIONS: dict[str, dict[str, Any]] = {
         "256",
     ),
     "shard_size": _option(
-        "Target number of items (or batches) per shard written by the ItemReader task. More items "
-        "are packed into a shard when ``max_shards`` would otherwise be exceeded.",
+        "Children (items or batches) per shard, replacing the cost-based plan. 0 (the default) plans "
+        "the shards by cost: one per shard instance that can run at once, fewer when the children are "
+        "too few to pay for a shard's fixed cost (docs/scaling.md). More children go into a shard when "
+        "``max_shards`` would otherwise be exceeded.",
         "integer",
-        "1000",
+        "0",
+    ),
+    "shard_parallelism": _option(
+        "Shard instances of one distributed Map that can run at once. 0 (the default) measures it: the "
+        "smallest of the Map's mapped-instance cap (from MaxConcurrency), ``[core] parallelism``, "
+        "``[core] max_active_tasks_per_dag`` and the executor's slots (LocalExecutor: the host's CPUs; "
+        "CeleryExecutor: ``[celery] worker_concurrency``). Set it to the total slots of your workers "
+        "(or of a smaller pool the shards run in).",
+        "integer",
+        "0",
+        "32",
+    ),
+    "shard_overhead_seconds": _option(
+        "The measured fixed cost of one shard instance (task start-up, DAG parse, store client) the "
+        "shard planner weighs against the children's work.",
+        "float",
+        "1.0",
+    ),
+    "child_seconds": _option(
+        "The planner's estimate of one child execution's work in seconds (a few Pass/Choice states "
+        "take ~50 µs). Raise it for heavy processors so more shards are planned for fewer children.",
+        "float",
+        "0.00005",
     ),
     "staging_url": _option(
         "Where the ItemReader task writes shards and the processor writes child results "

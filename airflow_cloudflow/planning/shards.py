@@ -10,16 +10,21 @@ This is the crash-safety core of the Airflow engine, kept free of Airflow so it 
   only the children without a recorded result: never a duplicate record, never a lost one. (A child
   that was running at the moment of a crash runs again: execution is at-least-once, recording is
   exactly-once.)
+* With a ResultWriter, ``run_shard`` also renders its children's records into the final file
+  format (``ResultLayout``) under ``segments/<shard>/`` and writes ``index.json`` (counts and files)
+  last. The ResultWriter task then only sums the counts and copies the files into place
+  (``staged_results``): its work grows with the number of files, not of children, so it is no
+  serial tail behind the parallel shards.
 * ``iter_results`` merges every shard's parts in child order, de-duplicating by child index, and
   reports a child whose shard never recorded it (its task instance failed for good) as failed with
-  ``CHILD_LOST``.
+  ``CHILD_LOST``. ``staged_results`` renders such a shard from its parts the same way.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
-import math
 import tempfile
 import time
 import uuid
@@ -28,9 +33,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
-from ..exceptions import NoSuchObject
+from ..exceptions import FlowError, NoSuchObject
+from ..runtime.fanout import in_index_order
 from ..runtime.records import FAILED, ChildExecution
 from ..storage.base import ObjectStore
+from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
+from ..storage.writers.files import ObjectPutter, ResultLayout, StagedFile, write_series
 
 CHILD_LOST = "FnF.ChildExecutionLost"
 """Error code of a child whose shard task failed for good before recording it."""
@@ -83,21 +91,14 @@ class ShardSummary:
     reused: int  # children whose result a previous attempt had already recorded
 
 
-def shard_size_for(total: int, *, max_shards: int, target_size: int) -> int:
-    """Children per shard: ``target_size``, grown so that no more than ``max_shards`` shards exist."""
-    if total <= 0:
-        return max(1, target_size)
-    return max(1, target_size, math.ceil(total / max(1, max_shards)))
-
-
 def write_shards(
     children: Iterable[Any],
     staging: Staging,
     *,
-    max_shards: int,
-    target_size: int,
+    size_for: Callable[[int], int],
 ) -> list[ShardRef]:
-    """Spool ``children`` (objects with ``index, first_item, item_count, input``) and cut shards.
+    """Spool ``children`` (objects with ``index, first_item, item_count, input``) and cut shards of
+    ``size_for(total)`` children (the planner's choice, ``planning/sizing.py``).
 
     Memory stays flat: children go to a temporary file first (the total is unknown until the
     reader is exhausted), then each shard is streamed out of it.
@@ -108,7 +109,7 @@ def write_shards(
             body = json.dumps(child.input, separators=(",", ":"), ensure_ascii=False)
             spool.write(f"{child.index} {child.first_item} {child.item_count} {body}\n".encode("utf-8"))
             total += 1
-        size = shard_size_for(total, max_shards=max_shards, target_size=target_size)
+        size = max(1, size_for(total))
         spool.seek(0)
         refs: list[ShardRef] = []
         shard_index = 0
@@ -219,27 +220,152 @@ def run_shard(
     run_child: Callable[[int, int, int, Any], ChildExecution],
     *,
     concurrency: int = 1,
+    layout: ResultLayout | None = None,
     checkpoint_records: int = 200,
     checkpoint_seconds: float = 2.0,
 ) -> ShardSummary:
-    """Run the shard's children not yet recorded, ``concurrency`` at a time, checkpointing results."""
+    """Run the shard's children not yet recorded, ``concurrency`` at a time, checkpointing results;
+    with a ``layout``, render every record of the shard into its ResultWriter files."""
     recorded = read_recorded(staging, shard.index)
     # read the whole shard first (it is bounded by the shard size): a response stream held open
     # while slow children run would be reset by the store and waste a retry
     todo = [c for c in read_shard(staging, shard) if c[0] not in recorded]
     checkpoint = _Checkpointer(staging, shard.index, every_records=checkpoint_records, every_seconds=checkpoint_seconds)
-    succeeded = sum(1 for r in recorded.values() if r.succeeded)
-    failed = len(recorded) - succeeded
+    tally = _ShardTally()
+    for record in recorded.values():
+        tally.count(record)
+
+    def fresh() -> Iterator[ChildExecution]:
+        try:
+            for record in _run_bounded(todo, run_child, max(1, concurrency)):
+                checkpoint.add(record)
+                tally.count(record)
+                yield record
+        finally:
+            checkpoint.flush()
+
+    if layout is None:
+        for _ in fresh():
+            pass
+    else:
+        everything = itertools.chain(sorted(recorded.values(), key=lambda r: r.index), fresh())
+        write_shard_files(staging, shard, layout, in_index_order(everything, start=shard.first_child))
+    return ShardSummary(shard.index, tally.succeeded, tally.failed, len(recorded))
+
+
+class _ShardTally:
+    """Children and items of one shard, by outcome (a failed batch counts all its items)."""
+
+    __slots__ = ("succeeded", "failed", "items", "failed_items")
+
+    def __init__(self) -> None:
+        self.succeeded = self.failed = self.items = self.failed_items = 0
+
+    def count(self, record: ChildExecution) -> None:
+        self.items += record.item_count
+        if record.succeeded:
+            self.succeeded += 1
+        else:
+            self.failed += 1
+            self.failed_items += record.item_count
+
+    def to_json(self) -> dict[str, int]:
+        return {"children": self.succeeded + self.failed, "failed_children": self.failed,
+                "items": self.items, "failed_items": self.failed_items}
+
+
+# --------------------------------------------------------------------------- rendered records
+
+
+def _segments_prefix(staging: Staging, shard_index: int) -> str:
+    return staging.key("segments", f"{shard_index:05d}")
+
+
+def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, records: Iterable[ChildExecution],
+                      max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, Any]:
+    """Render ``records`` (in child order) into ``segments/<shard>/<SERIES>_<n>.json`` and write
+    ``index.json`` last: its presence says the shard's files are complete. A record that cannot be
+    rendered (a non-JSON value) is kept as the error the ResultWriter raises, as in one process."""
+    prefix = _segments_prefix(staging, shard.index)
+    tally = _ShardTally()
+
+    def counted() -> Iterator[ChildExecution]:
+        for record in records:
+            tally.count(record)
+            yield record
+
+    index: dict[str, Any]
     try:
-        for record in _run_bounded(todo, run_child, max(1, concurrency)):
-            checkpoint.add(record)
-            if record.succeeded:
-                succeeded += 1
-            else:
-                failed += 1
+        putter = ObjectPutter(staging.store, staging.bucket, layout.error_code)
+        entries = write_series(putter, prefix, layout, counted(), max_file_bytes)
+        index = {"files": {name: [{"key": e[layout.entry_key], "size": e["Size"]} for e in files]
+                           for name, files in entries.items()}}
+    except FlowError as err:
+        if err.code != layout.error_code:
+            raise
+        for _ in counted():  # the children still run to the end, as in one process
+            pass
+        index = {"files": {}, "error": err.as_dict()}
+    index.update(shard=shard.index, **tally.to_json())
+    staging.store.put(staging.bucket, f"{prefix}/index.json", json.dumps(index).encode("utf-8"))
+    return index
+
+
+def read_shard_files(staging: Staging, shard_index: int) -> dict[str, Any] | None:
+    """The ``index.json`` a shard wrote after rendering its records, or None."""
+    try:
+        stream = staging.store.open(staging.bucket, f"{_segments_prefix(staging, shard_index)}/index.json")
+    except NoSuchObject:
+        return None
+    try:
+        return json.loads(stream.read())
     finally:
-        checkpoint.flush()
-    return ShardSummary(shard.index, succeeded, failed, len(recorded))
+        stream.close()
+
+
+@dataclass
+class ShardedResults:
+    """Every shard's rendered records (``StagedResults`` for the ResultWriter)."""
+
+    store: ObjectStore
+    bucket: str
+    indexes: list[dict[str, Any]]
+
+    @property
+    def items(self) -> int:
+        return sum(i["items"] for i in self.indexes)
+
+    @property
+    def failed_items(self) -> int:
+        return sum(i["failed_items"] for i in self.indexes)
+
+    @property
+    def children(self) -> int:
+        return sum(i["children"] for i in self.indexes)
+
+    @property
+    def failed_children(self) -> int:
+        return sum(i["failed_children"] for i in self.indexes)
+
+    def files(self, series: str) -> Iterator[StagedFile]:
+        for index in self.indexes:
+            for entry in index["files"].get(series, ()):
+                yield StagedFile(entry["key"], entry["size"])
+
+
+def staged_results(staging: Staging, shards: Iterable[ShardRef], layout: ResultLayout) -> ShardedResults:
+    """The rendered records of every shard, in shard order. A shard that never wrote its files (its
+    task instance failed for good) is rendered here from its parts, its missing children reported
+    as ``CHILD_LOST``. A shard that could not render a record raises that error."""
+    indexes = []
+    for shard in shards:
+        index = read_shard_files(staging, shard.index)
+        if index is None or index.get("children") != shard.child_count:
+            index = write_shard_files(staging, shard, layout, iter_results(staging, [shard]))
+        if index.get("error"):
+            raise FlowError(index["error"]["Code"], index["error"].get("Detail"))
+        indexes.append(index)
+    return ShardedResults(staging.store, staging.bucket, indexes)
 
 
 def _run_bounded(todo, run_child, concurrency: int) -> Iterator[ChildExecution]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..exceptions import ErrorCodes, FlowError
 from ..model import Map, Parallel, State, Wait
 from ..runtime.context import ExecutionContext, new_map_run_name
-from ..runtime.fanout import ChildInput, iter_child_inputs, map_result, run_child, run_distributed
+from ..runtime.fanout import ChildInput, iter_child_inputs, map_result, result_layout, run_child, run_distributed
 from ..runtime.interpreter import Interpreter
-from .shards import ShardRef, ShardSummary, Staging, iter_results, run_shard, write_shards
+from .shards import ShardRef, ShardSummary, Staging, iter_results, run_shard, staged_results, write_shards
+from .sizing import ShardPlan
 
 
 @dataclass(frozen=True)
@@ -117,18 +118,20 @@ class MapRun:
     staging_prefix: str
     shards: tuple[ShardRef, ...]
     error: dict[str, Any] | None = None  # the reader's FlowError, replayed by the ResultWriter step
+    plan: str = ""  # why this many shards (the planner's reason, for the log)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "map_run_name": self.map_run_name, "raw_input": self.raw_input,
             "globals": self.globals, "staging_prefix": self.staging_prefix,
-            "shards": [s.to_json() for s in self.shards], "error": self.error,
+            "shards": [s.to_json() for s in self.shards], "error": self.error, "plan": self.plan,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "MapRun":
         return cls(data["map_run_name"], data["raw_input"], data.get("globals") or {},
-                   data["staging_prefix"], tuple(ShardRef.from_json(s) for s in data["shards"]), data.get("error"))
+                   data["staging_prefix"], tuple(ShardRef.from_json(s) for s in data["shards"]), data.get("error"),
+                   data.get("plan", ""))
 
 
 def map_read_step(
@@ -138,37 +141,46 @@ def map_read_step(
     ctx: ExecutionContext,
     staging_for,  # Callable[[str], Staging]: map run name → its staging area
     *,
-    max_shards: int,
-    shard_size: int,
+    plan_for: Callable[[int], ShardPlan],
 ) -> MapRun:
-    """ItemReader/ItemsPath → MaxItems → ItemConstructor → ItemBatcher → shards in staging.
+    """ItemReader/ItemsPath → MaxItems → ItemConstructor → ItemBatcher → shards in staging, as
+    many and as large as ``plan_for(children)`` says (``planning/sizing.py``).
 
     A reading error is not raised here: it is recorded and replayed by the ResultWriter step inside
     ``run_state``, so the Map's own Retry and Catch see it exactly as in the interpreter.
     """
     map_run_name = new_map_run_name()
     staging = staging_for(map_run_name)
+    plans: list[ShardPlan] = []
+
+    def size_for(total: int) -> int:
+        plans.append(plan_for(total))
+        return plans[-1].size
+
     try:
         map_input = interpreter.construct_input(state, given.output, ctx)
         children = iter_child_inputs(interpreter, state, map_input, ctx)
-        shards = tuple(write_shards(children, staging, max_shards=max_shards, target_size=shard_size))
+        shards = tuple(write_shards(children, staging, size_for=size_for))
         error = None
     except FlowError as err:
         shards, error = (), err.as_dict()
-    return MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error)
+    reason = plans[-1].reason if plans else ""
+    return MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error, reason)
 
 
 def map_process_step(
     interpreter: Interpreter, state: Map, map_run_name: str, shard: ShardRef, staging: Staging,
     ctx: ExecutionContext, *, concurrency: int,
 ) -> ShardSummary:
-    """Run one shard's children (idempotent on retry: recorded children are not run again)."""
+    """Run one shard's children (idempotent on retry: recorded children are not run again) and,
+    with a ResultWriter, render their records where they ran."""
 
     def run_one(index: int, first_item: int, item_count: int, value: Any):
         return run_child(interpreter, state, ChildInput(index, first_item, item_count, value),
                          map_run_name=map_run_name, ctx=ctx)
 
-    return run_shard(staging, shard, run_one, concurrency=concurrency)
+    layout = result_layout(state, ctx, map_run_name)
+    return run_shard(staging, shard, run_one, concurrency=concurrency, layout=layout)
 
 
 def map_write_step(
@@ -184,8 +196,10 @@ def map_write_step(
         first_attempt["done"] = True
         if run.error is not None:
             raise FlowError(run.error["Code"], run.error.get("Detail"), state=map_state.name)
-        return map_result(interp, map_state, iter_results(staging, run.shards),
-                          map_run_name=run.map_run_name, map_input=map_input, ctx=run_ctx)
+        layout = result_layout(map_state, run_ctx, run.map_run_name)
+        staged = None if layout is None else staged_results(staging, run.shards, layout)
+        return map_result(interp, map_state, iter_results(staging, run.shards), map_run_name=run.map_run_name,
+                          map_input=map_input, ctx=run_ctx, staged=staged)
 
     ctx.globals = dict(run.globals)
     step = interpreter.using(distributed_runner=collected).run_state(state, run.raw_input, ctx)

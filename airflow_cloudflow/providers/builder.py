@@ -23,6 +23,7 @@ from ..planning.plan import (
     Step,
     plan,
 )
+from ..planning.sizing import split_concurrency
 from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY
 from .operators import (
     FinishOperator,
@@ -38,9 +39,6 @@ from .options import DagOptions
 from .retry import CloudFlowRetryPolicy
 
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
-MAX_PARALLEL_SHARDS = 16
-"""Mapped shard instances of one Map running at once; in-shard threads make up the rest of MaxConcurrency."""
-
 _OPERATORS = {
     "state": StateOperator,
     REGION: RegionOperator,
@@ -49,13 +47,6 @@ _OPERATORS = {
     MAP_READ: MapReaderOperator,
     MAP_WRITE: MapWriterOperator,
 }
-
-
-def split_concurrency(max_concurrency: int | None) -> tuple[int, int]:
-    """(mapped instances at once, threads per instance): their product never exceeds MaxConcurrency."""
-    total = max_concurrency or DISTRIBUTED_MAX_CONCURRENCY
-    instances = max(1, min(total, MAX_PARALLEL_SHARDS))
-    return instances, max(1, total // instances)
 
 
 def _scope_graph(machine: StateMachine, scope: tuple[str, ...]) -> StateGraph:
@@ -113,7 +104,7 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
         if step.kind == MAP_PROCESS:
             state = scope_graph[step.state]
             assert isinstance(state, Map)
-            instances, threads = split_concurrency(state.max_concurrency)
+            instances, threads = split_concurrency(state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY)
             reader = tasks[step.upstream[0]]
             tasks[step.task_id] = MapShardOperator.partial(
                 **flow, **{**kwargs, "retries": options.shard_retries},

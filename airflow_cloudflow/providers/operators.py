@@ -19,6 +19,8 @@ from ..model import StateMachine, Wait
 from ..planning.deferred import DeferCall, DeferredCalls, deferrable
 from ..planning.plan import ANY, Step
 from ..planning.shards import ShardRef, ShardSummary
+from ..planning.sizing import threads_per_shard
+from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY
 from ..runtime.errors import matches
 from ..planning.steps import (
     Handoff,
@@ -37,7 +39,8 @@ from ..planning.steps import (
 )
 from .options import DagOptions
 from .retry import RetryableFlowFailure
-from .runtime import build_interpreter, execution_input, execution_name, shard_limits, staging_at
+from .shard_slots import shard_planner, warn_slow_lost_worker_detection
+from .runtime import StagingNotShared, build_interpreter, check_staging_shared, execution_input, execution_name, staging_at
 
 log = logging.getLogger(__name__)
 
@@ -267,26 +270,32 @@ class MapReaderOperator(CloudFlowStepOperator):
             given = self._given(context)
         except FlowError as err:
             self._fail(context, err)
+        state = self.scope_graph[self.step.state]
         ctx = self._context(context, given.globals)
-        max_shards, shard_size = shard_limits(self.options)
         prefix = _map_run_prefix(context, self.step)
         try:
+            check_staging_shared(self.options)
+            warn_slow_lost_worker_detection()
+            plan_for, limits = shard_planner(state, self.options)
             run = map_read_step(
-                self._interpreter(), self.scope_graph[self.step.state], given, ctx,
-                lambda name: staging_at(self.options, f"{prefix}/{name}"),
-                max_shards=max_shards, shard_size=shard_size,
+                self._interpreter(), state, given, ctx,
+                lambda name: staging_at(self.options, f"{prefix}/{name}"), plan_for=plan_for,
             )
+        except StagingNotShared as exc:
+            self._fail(context, FlowError(ErrorCodes.RUNTIME, str(exc), state=self.step.state))
         except Exception as exc:  # staging unreachable…: the ResultWriter task must fail, not skip
             self._fail(context, FlowError(ErrorCodes.TASK_FAILED, f"the ItemReader task failed: {exc}",
                                           state=self.step.state))
+        threads = threads_per_shard(state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY, len(run.shards))
         ti = context["ti"]
         ti.xcom_push(key=MAP_RUN_KEY, value=run.to_json())
-        ti.xcom_push(key=MAP_SHARDS_KEY, value={"map_run_name": run.map_run_name, "staging_prefix": run.staging_prefix})
+        ti.xcom_push(key=MAP_SHARDS_KEY, value={"map_run_name": run.map_run_name, "staging_prefix": run.staging_prefix,
+                                                "threads_per_shard": threads})
         items = sum(s.item_count for s in run.shards)
-        label = getattr(getattr(self.scope_graph[self.step.state], "asl_map", None), "label", None)
-        log.info("CloudFlow Map %r: MapRun %s%s, %d items in %d shards%s", self.step.state, run.map_run_name,
-                 f" (Label {label})" if label else "", items, len(run.shards),
-                 f"; reader error {run.error}" if run.error else "")
+        label = getattr(getattr(state, "asl_map", None), "label", None)
+        log.info("CloudFlow Map %r: MapRun %s%s, %d items in %d shards (%s; parallel limits %s)%s", self.step.state,
+                 run.map_run_name, f" (Label {label})" if label else "", items, len(run.shards), run.plan or "-",
+                 ", ".join(f"{k} {v}" for k, v in limits.items()), f"; reader error {run.error}" if run.error else "")
         return [s.to_json() for s in run.shards]
 
 
@@ -310,7 +319,8 @@ class MapShardOperator(CloudFlowStepOperator):
         ctx = self._context(context, {})
         interp = self._interpreter()
         state = self.scope_graph[self.step.state]
-        concurrency = self.in_shard_concurrency if interp.may_block(state.processor) else 1
+        threads = where.get("threads_per_shard") or self.in_shard_concurrency
+        concurrency = threads if interp.may_block(state.processor) else 1
         summary: ShardSummary = map_process_step(interp, state, map_run_name, shard, staging, ctx,
                                                  concurrency=concurrency)
         log.info("CloudFlow MapRun %s shard %d (%s): %d succeeded, %d failed, %d already recorded",

@@ -38,7 +38,12 @@ class DagOptions:
     staging_url: str | None = None
     """Where shards and child results are staged; None: ``[cloudflow] staging_url``."""
     max_shards: int | None = None
+    """Cap on the shards of one Map Run; None: ``[cloudflow] max_shards``."""
     shard_size: int | None = None
+    """Children per shard, replacing the cost-based plan; None: ``[cloudflow] shard_size`` (0: planned)."""
+    shard_parallelism: int | None = None
+    """Shard instances of one Map that can run at once; None: ``[cloudflow] shard_parallelism``
+    (0: measured from the executor and Airflow's concurrency settings)."""
     mocks: str | None = None
     """A ``--mocks`` file (path) binding Task resources to fakes, for local testing of a flow."""
     subflows: str = "dag_run"

@@ -74,10 +74,42 @@ def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = 
 
 
 @lru_cache(maxsize=8)
-def _settings():
+def settings():
+    """This process's ``[cloudflow]`` settings (read once)."""
     from .config import load_settings
 
     return load_settings()
+
+
+_settings = settings
+
+
+class StagingNotShared(RuntimeError):
+    """The staging default (a folder under AIRFLOW_HOME) with an executor whose workers have their
+    own disks: shards written by one worker would be invisible to the others."""
+
+
+def check_staging_shared(options: DagOptions) -> None:
+    """Fail fast, before any item is read, on a configuration that would lose results."""
+    if options.staging_url or _configured_staging():
+        return
+    from .shard_slots import LOCAL_EXECUTORS, executor_name
+
+    executor = executor_name()
+    if executor not in LOCAL_EXECUTORS:
+        raise StagingNotShared(
+            f"[cloudflow] staging_url is not set, so shards are staged in a folder under AIRFLOW_HOME, "
+            f"which the workers of the {executor} do not share: set [cloudflow] staging_url "
+            f"(AIRFLOW__CLOUDFLOW__STAGING_URL) to oss://bucket/prefix or s3://bucket/prefix "
+            f"(or staging_url in the flow's sidecar)"
+        )
+
+
+def _configured_staging() -> bool:
+    """Whether ``[cloudflow] staging_url`` is set at all (airflow.cfg or AIRFLOW__CLOUDFLOW__STAGING_URL)."""
+    from airflow.sdk import conf
+
+    return bool((conf.get("cloudflow", "staging_url", fallback="") or "").strip())
 
 
 def staging_at(options: DagOptions, prefix: str, *, absolute: bool = False) -> Staging:
@@ -100,8 +132,3 @@ def staging_at(options: DagOptions, prefix: str, *, absolute: bool = False) -> S
     raise ValueError(f"[cloudflow] staging_url must be file://, oss:// or s3://, got {url!r}")
 
 
-def shard_limits(options: DagOptions) -> tuple[int, int]:
-    """(max shards, target shard size): the sidecar's values, else ``[cloudflow]``'s."""
-    settings = _settings()
-    max_shards = min(options.max_shards or settings.max_shards, settings.max_map_length)
-    return max_shards, options.shard_size or settings.shard_size

@@ -25,7 +25,7 @@ class CloudflowSettings:
     max_shards: int
     """Cap on mapped processor instances of one Map, already clamped to ``[core] max_map_length``."""
     shard_size: int
-    """Target items (or batches) per shard."""
+    """Children per shard replacing the cost-based plan; 0 plans by cost."""
     staging_url: str
     """Where shards and child results are written (``oss://``, ``s3://`` or ``file://``)."""
     allowed_modules: tuple[str, ...]
@@ -34,6 +34,12 @@ class CloudflowSettings:
     """Fail the whole loader file on one invalid definition."""
     max_map_length: int = DEFAULT_MAX_MAP_LENGTH
     """``[core] max_map_length`` the cap was clamped to."""
+    shard_parallelism: int = 0
+    """Shard instances of one Map that can run at once; 0 measures it."""
+    shard_overhead_seconds: float = 1.0
+    """Fixed cost of one shard instance, for the shard planner."""
+    child_seconds: float = 0.00005
+    """The planner's estimate of one child's work."""
 
 
 def default_options() -> dict[str, str]:
@@ -54,7 +60,10 @@ def parse_settings(
     staging_url = raw["staging_url"].strip() or (home / "cloudflow" / "staging").as_uri()
     return CloudflowSettings(
         max_shards=min(max_shards, max_map_length),
-        shard_size=_positive_int("shard_size", raw["shard_size"]),
+        shard_size=_int_at_least("shard_size", raw["shard_size"], 0),
+        shard_parallelism=_int_at_least("shard_parallelism", raw["shard_parallelism"], 0),
+        shard_overhead_seconds=_positive_float("shard_overhead_seconds", raw["shard_overhead_seconds"]),
+        child_seconds=_positive_float("child_seconds", raw["child_seconds"]),
         staging_url=staging_url,
         allowed_modules=tuple(p.strip() for p in raw["allowed_modules"].split(",") if p.strip()),
         strict_loading=_bool("strict_loading", raw["strict_loading"]),
@@ -63,12 +72,26 @@ def parse_settings(
 
 
 def _positive_int(name: str, text: str) -> int:
+    return _int_at_least(name, text, 1)
+
+
+def _int_at_least(name: str, text: str, minimum: int) -> int:
     try:
         value = int(str(text).strip())
     except ValueError:
         raise SettingsError(f"[{SECTION}] {name} must be an integer, got {text!r}") from None
-    if value < 1:
-        raise SettingsError(f"[{SECTION}] {name} must be at least 1, got {value}")
+    if value < minimum:
+        raise SettingsError(f"[{SECTION}] {name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _positive_float(name: str, text: str) -> float:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise SettingsError(f"[{SECTION}] {name} must be a number, got {text!r}") from None
+    if not (0 < value < 1e6):
+        raise SettingsError(f"[{SECTION}] {name} must be a positive number of seconds, got {text!r}")
     return value
 
 

@@ -151,6 +151,7 @@ KEYS: dict[str, Key] = {
     "staging_url": Key(_staging_url),
     "max_shards": Key(_integer(1)),
     "shard_size": Key(_integer(1)),
+    "shard_parallelism": Key(_integer(1)),
     "mocks": Key(_string, path=True),
     "subflows": Key(_subflows, nullable=False),
 }

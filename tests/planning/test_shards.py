@@ -20,11 +20,13 @@ from airflow_cloudflow.planning.shards import (
     iter_results,
     read_recorded,
     run_shard,
-    shard_size_for,
+    staged_results,
     write_shards,
 )
+from airflow_cloudflow.planning.sizing import plan_shards
 from airflow_cloudflow.runtime.records import FAILED, SUCCEEDED, ChildExecution
 from airflow_cloudflow.storage.local import LocalStore
+from airflow_cloudflow.storage.writers.cloudflow import layout, write_results
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,13 @@ def record(index, first_item, item_count, value, *, fail=False) -> ChildExecutio
     )
 
 
-def test_shard_size_grows_to_respect_the_shard_cap():
-    assert shard_size_for(25, max_shards=4, target_size=5) == 7
-    assert shard_size_for(10, max_shards=100, target_size=5) == 5
-    assert shard_size_for(0, max_shards=4, target_size=5) == 5
-    assert shard_size_for(1_000_000, max_shards=256, target_size=1000) == 3907
+def sized(max_shards: int, shard_size: int):
+    """The planner with a ``shard_size`` override, as the Airflow layer calls it."""
+    return lambda total: plan_shards(total, parallel=1, max_shards=max_shards, shard_size=shard_size).size
 
 
 def test_write_shards_cuts_at_most_max_shards_and_keeps_every_child(staging):
-    refs = write_shards(children(25, per_batch=2), staging, max_shards=4, target_size=5)
+    refs = write_shards(children(25, per_batch=2), staging, size_for=sized(4, 5))
     assert [r.child_count for r in refs] == [7, 7, 7, 4]
     assert [r.first_child for r in refs] == [0, 7, 14, 21]
     assert [r.first_item for r in refs] == [0, 14, 28, 42]
@@ -73,11 +73,11 @@ def test_write_shards_cuts_at_most_max_shards_and_keeps_every_child(staging):
 
 
 def test_write_shards_of_nothing_is_no_shard(staging):
-    assert write_shards([], staging, max_shards=4, target_size=5) == []
+    assert write_shards([], staging, size_for=sized(4, 5)) == []
 
 
 def test_run_shard_records_every_child_once_in_order(staging):
-    refs = write_shards(children(12), staging, max_shards=3, target_size=1)
+    refs = write_shards(children(12), staging, size_for=sized(3, 1))
     calls = []
 
     def run(index, first_item, item_count, value):
@@ -95,7 +95,7 @@ def test_run_shard_records_every_child_once_in_order(staging):
 
 
 def test_rerun_of_a_finished_shard_runs_nothing_again(staging):
-    (ref,) = write_shards(children(5), staging, max_shards=1, target_size=10)
+    (ref,) = write_shards(children(5), staging, size_for=sized(1, 10))
     run_shard(staging, ref, lambda *c: record(*c))
     again = []
     summary = run_shard(staging, ref, lambda *c: again.append(c[0]) or record(*c))
@@ -117,7 +117,7 @@ def _run_until_killed(root: str, ref_json: dict, kill_at: int) -> None:
 
 
 def test_a_shard_killed_mid_run_resumes_without_duplicates_or_losses(staging, tmp_path):
-    (ref,) = write_shards(children(20), staging, max_shards=1, target_size=100)
+    (ref,) = write_shards(children(20), staging, size_for=sized(1, 100))
     proc = multiprocessing.get_context("spawn").Process(target=_run_until_killed, args=(str(tmp_path), ref.to_json(), 11))
     proc.start()
     proc.join(60)
@@ -134,7 +134,7 @@ def test_a_shard_killed_mid_run_resumes_without_duplicates_or_losses(staging, tm
 
 
 def test_a_shard_that_never_ran_reports_its_children_as_lost(staging):
-    refs = write_shards(children(6), staging, max_shards=2, target_size=3)
+    refs = write_shards(children(6), staging, size_for=sized(2, 3))
     run_shard(staging, refs[0], lambda *c: record(*c))
     results = list(iter_results(staging, refs))
     assert [r.status for r in results] == [SUCCEEDED] * 3 + [FAILED] * 3
@@ -143,7 +143,7 @@ def test_a_shard_that_never_ran_reports_its_children_as_lost(staging):
 
 
 def test_in_shard_concurrency_is_bounded(staging):
-    (ref,) = write_shards(children(16), staging, max_shards=1, target_size=100)
+    (ref,) = write_shards(children(16), staging, size_for=sized(1, 100))
     lock = threading.Lock()
     active = peak = 0
 
@@ -160,3 +160,84 @@ def test_in_shard_concurrency_is_bounded(staging):
     summary = run_shard(staging, ref, run, concurrency=4)
     assert summary.succeeded == 16
     assert peak == 4
+
+
+def _files(store, bucket, prefix):
+    return {info.key[len(prefix):]: store.open(bucket, info.key).read() for info in store.list(bucket, prefix)}
+
+
+def test_shards_render_their_records_and_the_writer_only_stitches_them(staging, tmp_path):
+    """The ResultWriter layout from staged shard files is byte for byte the one-process layout."""
+    kids = children(30)
+    refs = write_shards(kids, staging, size_for=sized(3, 10))
+    files = layout("flow")
+    for ref in refs:
+        run_shard(staging, ref, lambda *c: record(*c, fail=c[0] % 7 == 3), layout=files)
+    staged = staged_results(staging, refs, files)
+    assert (staged.children, staged.failed_children, staged.items, staged.failed_items) == (30, 4, 30, 4)
+
+    dest = LocalStore(tmp_path / "dest")
+    dest.create_bucket("out")
+    stitched = write_results(dest, bucket="out", prefix="stitched/", map_run_name="run", flow_name="flow",
+                             staged=staged)
+    direct = write_results(dest, bucket="out", prefix="direct/", map_run_name="run", flow_name="flow",
+                           children=list(iter_results(staging, refs)))
+    # one file per shard and status (each far under 5 MiB): the same records, in child order
+    assert [f["ObjectName"] for f in stitched["ResultFiles"]["SUCCEED"]] == [
+        f"stitched/run/SUCCEED_{i}.json" for i in range(3)]
+    import json
+
+    def records(manifest):
+        return {status: [r for f in entries for r in json.loads(dest.open("out", f["ObjectName"]).read())]
+                for status, entries in manifest["ResultFiles"].items()}
+
+    assert records(stitched) == records(direct)
+    assert [r["ExecutionName"] for r in records(stitched)["FAILED"]] == ["child-3", "child-10", "child-17", "child-24"]
+
+
+def test_a_shard_lost_for_good_is_rendered_by_the_writer_with_its_lost_children(staging):
+    refs = write_shards(children(6), staging, size_for=sized(2, 3))
+    files = layout("flow")
+    run_shard(staging, refs[0], lambda *c: record(*c), layout=files)
+    staged = staged_results(staging, refs, files)  # shard 1 never ran
+    assert (staged.children, staged.failed_children) == (6, 3)
+    failed = list(staged.files("FAILED"))
+    assert len(failed) == 1 and "segments/00001/" in failed[0].key
+    assert CHILD_LOST.encode() in staging.store.open(staging.bucket, failed[0].key).read()
+
+
+def test_a_retried_shard_renders_reused_and_new_records_once_each(staging):
+    (ref,) = write_shards(children(8), staging, size_for=sized(1, 100))
+    files = layout("flow")
+    calls = []
+
+    def crash_at_five(index, *rest):
+        if index == 5:
+            raise KeyboardInterrupt  # stands for a crash: what was checkpointed stays
+        return record(index, *rest)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_shard(staging, ref, crash_at_five, layout=files, checkpoint_records=1)
+    assert not [i for i in staging.store.list(staging.bucket, staging.prefix) if i.key.endswith("index.json")]
+    run_shard(staging, ref, lambda *c: calls.append(c[0]) or record(*c), layout=files)
+    assert calls == [5, 6, 7]
+    staged = staged_results(staging, [ref], files)
+    body = staging.store.open(staging.bucket, next(staged.files("SUCCEED")).key).read().decode()
+    assert [body.count(f'"child-{i}"') for i in range(8)] == [1] * 8
+
+
+def test_a_record_that_cannot_be_written_fails_the_writer_not_the_shard(staging):
+    (ref,) = write_shards(children(3), staging, size_for=sized(1, 10))
+    files = layout("flow")
+
+    def nan_output(index, first_item, item_count, value):
+        good = record(index, first_item, item_count, value)
+        return ChildExecution(**{**good.__dict__, "output": float("nan")}) if index == 1 else good
+
+    summary = run_shard(staging, ref, nan_output, layout=files)
+    assert summary.succeeded == 3
+    from airflow_cloudflow.exceptions import FlowError
+
+    with pytest.raises(FlowError) as raised:
+        staged_results(staging, [ref], files)
+    assert raised.value.code == "FnF.ResultWriterFailed" and "child-1" in raised.value.detail

@@ -10,6 +10,7 @@ from airflow_cloudflow.dialects import load_definition_text
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
 from airflow_cloudflow.integrations.mocks import load_mocks
 from airflow_cloudflow.planning.shards import Staging
+from airflow_cloudflow.planning.sizing import plan_shards
 from airflow_cloudflow.planning.steps import (
     Handoff,
     MapRun,
@@ -76,6 +77,10 @@ def staging(tmp_path):
     return lambda name: Staging(store, "staging", f"run/{name}")
 
 
+def TWO_SHARDS_AT_MOST(children: int):
+    return plan_shards(children, parallel=1, max_shards=2, shard_size=1)
+
+
 def interpreter(m, tmp_path=None):
     stores = StoreResolver.local(tmp_path) if tmp_path else None
     return Interpreter(m, integrations=load_mocks({}), stores=stores, clock=FakeClock())
@@ -84,11 +89,11 @@ def interpreter(m, tmp_path=None):
 def distributed(m, given: Handoff, staging) -> Handoff:
     interp = interpreter(m)
     ctx = new_context(interp, "exec", given.output, {})
-    run = map_read_step(interp, m.graph["M"], given, ctx, staging, max_shards=2, shard_size=1)
+    run = map_read_step(interp, m.graph["M"], given, ctx, staging, plan_for=TWO_SHARDS_AT_MOST)
     run = MapRun.from_json(run.to_json())  # it travels by XCom
     area = staging(run.map_run_name)
     for shard in run.shards:
-        map_process_step(interp, m.graph["M"], run, shard, area, new_context(interp, "exec", given.output, {}),
+        map_process_step(interp, m.graph["M"], run.map_run_name, shard, area, new_context(interp, "exec", given.output, {}),
                          concurrency=1)
     return map_write_step(interp, m.graph["M"], run, area, new_context(interp, "exec", given.output, {}))
 
@@ -117,7 +122,7 @@ def test_the_shards_hold_every_child_and_only_refs_travel(staging):
     interp = interpreter(m)
     ctx = new_context(interp, "exec", {}, {})
     given = Handoff({"Items": [{"v": i} for i in range(9)], "Limit": 100}, "M")
-    run = map_read_step(interp, m.graph["M"], given, ctx, staging, max_shards=2, shard_size=1)
+    run = map_read_step(interp, m.graph["M"], given, ctx, staging, plan_for=TWO_SHARDS_AT_MOST)
     assert len(run.shards) == 2  # 5 batches of ≤ 2 items, at most 2 shards
     assert sum(s.child_count for s in run.shards) == 5 and sum(s.item_count for s in run.shards) == 9
     assert "Items" not in str(run.to_json()["shards"])

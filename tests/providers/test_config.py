@@ -13,7 +13,7 @@ def test_defaults_come_from_the_provider_config_section(airflow_home: AirflowHom
     settings = load_settings()
 
     assert settings.max_shards == 256
-    assert settings.shard_size == 1000
+    assert settings.shard_size == 0  # planned by cost
     assert settings.staging_url == (airflow_home.root / "cloudflow" / "staging").as_uri()
     assert settings.max_map_length == 1024
 

@@ -13,7 +13,7 @@ def test_defaults_resolve_locations_under_airflow_home(tmp_path: Path) -> None:
     settings = parse_settings({}, airflow_home=tmp_path)
 
     assert settings.max_shards == 256
-    assert settings.shard_size == 1000
+    assert settings.shard_size == 0  # planned by cost
     assert settings.staging_url == (tmp_path / "cloudflow" / "staging").as_uri()
     assert settings.allowed_modules == ()
     assert settings.strict_loading is False
