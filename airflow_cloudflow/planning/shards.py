@@ -38,7 +38,7 @@ from ..runtime.fanout import in_index_order
 from ..runtime.records import FAILED, ChildExecution
 from ..storage.base import ObjectStore
 from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
-from ..storage.writers.files import ObjectPutter, ResultLayout, StagedFile, write_series
+from ..storage.writers.files import FileSeries, ObjectPutter, ResultLayout, StagedFile
 
 CHILD_LOST = "FnF.ChildExecutionLost"
 """Error code of a child whose shard task failed for good before recording it."""
@@ -171,44 +171,102 @@ def _parts_prefix(staging: Staging, shard_index: int) -> str:
     return staging.key("results", f"{shard_index:05d}") + "/"
 
 
-def read_recorded(staging: Staging, shard_index: int) -> dict[int, ChildExecution]:
-    """Every child record the shard's earlier attempts checkpointed (first record of an index wins)."""
-    recorded: dict[int, ChildExecution] = {}
+@dataclass(frozen=True)
+class Rendered:
+    """A child's record already in its ResultWriter form: what a shard of a Map with a ResultWriter
+    checkpoints (rendered once, where the child ran). ``series`` is empty when the record could not
+    be rendered; ``body`` then holds the error (``{"Code", "Detail"}`` as JSON)."""
+
+    index: int
+    series: str
+    item_count: int
+    succeeded: bool
+    body: bytes
+
+    def frame(self) -> bytes:
+        """``<index> <series|-> <items> <s|f> <length>\n<body>\n`` (a body holds newlines)."""
+        head = f"{self.index} {self.series or '-'} {self.item_count} {'s' if self.succeeded else 'f'} {len(self.body)}\n"
+        return head.encode("ascii") + self.body + b"\n"
+
+    @classmethod
+    def unframe(cls, data: bytes) -> Iterator["Rendered"]:
+        at = 0
+        while at < len(data):
+            end = data.index(b"\n", at)
+            index, series, items, status, length = data[at:end].decode("ascii").split(" ")
+            body = data[end + 1 : end + 1 + int(length)]
+            at = end + 2 + int(length)
+            yield cls(int(index), "" if series == "-" else series, int(items), status == "s", body)
+
+
+def render(layout: ResultLayout, record: ChildExecution) -> Rendered:
+    """``record`` in the layout's form, or the rendering error kept for the ResultWriter."""
+    try:
+        series, body = layout.render(record)
+    except FlowError as err:
+        if err.code != layout.error_code:
+            raise
+        series, body = "", json.dumps(err.as_dict()).encode("utf-8")
+    return Rendered(record.index, series, record.item_count, record.succeeded, body)
+
+
+def read_recorded(staging: Staging, shard_index: int) -> dict[int, ChildExecution | Rendered]:
+    """Every child record the shard's earlier attempts checkpointed (first record of an index wins):
+    ``ChildExecution`` from ``.jsonl`` parts, ``Rendered`` from ``.rec`` parts."""
+    recorded: dict[int, ChildExecution | Rendered] = {}
     try:
         infos = list(staging.store.list(staging.bucket, _parts_prefix(staging, shard_index)))
     except NoSuchObject:
         return recorded
     for info in infos:
-        for line in _lines(staging, info.key):
-            record = ChildExecution.from_json(json.loads(line))
+        if info.key.endswith(".rec"):
+            stream = staging.store.open(staging.bucket, info.key)
+            try:
+                records: Iterable[ChildExecution | Rendered] = list(Rendered.unframe(stream.read()))
+            finally:
+                stream.close()
+        else:
+            records = (ChildExecution.from_json(json.loads(line)) for line in _lines(staging, info.key))
+        for record in records:
             recorded.setdefault(record.index, record)
     return recorded
 
 
 class _Checkpointer:
-    """Buffers records and writes them as immutable part objects (unique names per attempt)."""
+    """Buffers records and writes them as immutable part objects (unique names per attempt); with a
+    layout, each record is rendered here, once, and kept in that form."""
 
-    def __init__(self, staging: Staging, shard_index: int, *, every_records: int, every_seconds: float):
+    def __init__(self, staging: Staging, shard_index: int, *, layout: ResultLayout | None,
+                 every_records: int, every_seconds: float):
         self.staging = staging
         self.prefix = _parts_prefix(staging, shard_index)
+        self.layout = layout
         self.attempt = uuid.uuid4().hex[:8]
         self.every_records = every_records
         self.every_seconds = every_seconds
-        self.buffer: list[str] = []
+        self.buffer: list[bytes] = []
         self.seq = 0
         self.last = time.monotonic()
 
-    def add(self, record: ChildExecution) -> None:
-        self.buffer.append(json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False))
+    def add(self, record: ChildExecution) -> ChildExecution | Rendered:
+        kept: ChildExecution | Rendered
+        if self.layout is not None:
+            kept = render(self.layout, record)
+            self.buffer.append(kept.frame())
+        else:
+            kept = record
+            line = json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False)
+            self.buffer.append(line.encode("utf-8") + b"\n")
         if len(self.buffer) >= self.every_records or time.monotonic() - self.last >= self.every_seconds:
             self.flush()
+        return kept
 
     def flush(self) -> None:
         if not self.buffer:
             return
-        body = ("\n".join(self.buffer) + "\n").encode("utf-8")
-        key = f"{self.prefix}part-{self.attempt}-{self.seq:06d}.jsonl"
-        self.staging.store.put(self.staging.bucket, key, body)
+        suffix = "rec" if self.layout is not None else "jsonl"
+        key = f"{self.prefix}part-{self.attempt}-{self.seq:06d}.{suffix}"
+        self.staging.store.put(self.staging.bucket, key, b"".join(self.buffer))
         self.seq += 1
         self.buffer.clear()
         self.last = time.monotonic()
@@ -225,22 +283,24 @@ def run_shard(
     checkpoint_seconds: float = 2.0,
 ) -> ShardSummary:
     """Run the shard's children not yet recorded, ``concurrency`` at a time, checkpointing results;
-    with a ``layout``, render every record of the shard into its ResultWriter files."""
+    with a ``layout``, the checkpoints hold rendered records, and the shard's ResultWriter files
+    are written from them at the end."""
     recorded = read_recorded(staging, shard.index)
     # read the whole shard first (it is bounded by the shard size): a response stream held open
     # while slow children run would be reset by the store and waste a retry
     todo = [c for c in read_shard(staging, shard) if c[0] not in recorded]
-    checkpoint = _Checkpointer(staging, shard.index, every_records=checkpoint_records, every_seconds=checkpoint_seconds)
+    checkpoint = _Checkpointer(staging, shard.index, layout=layout, every_records=checkpoint_records,
+                               every_seconds=checkpoint_seconds)
     tally = _ShardTally()
     for record in recorded.values():
         tally.count(record)
 
-    def fresh() -> Iterator[ChildExecution]:
+    def fresh() -> Iterator[ChildExecution | Rendered]:
         try:
             for record in _run_bounded(todo, run_child, max(1, concurrency)):
-                checkpoint.add(record)
+                kept = checkpoint.add(record)
                 tally.count(record)
-                yield record
+                yield kept
         finally:
             checkpoint.flush()
 
@@ -261,7 +321,7 @@ class _ShardTally:
     def __init__(self) -> None:
         self.succeeded = self.failed = self.items = self.failed_items = 0
 
-    def count(self, record: ChildExecution) -> None:
+    def count(self, record: ChildExecution | Rendered) -> None:
         self.items += record.item_count
         if record.succeeded:
             self.succeeded += 1
@@ -281,31 +341,29 @@ def _segments_prefix(staging: Staging, shard_index: int) -> str:
     return staging.key("segments", f"{shard_index:05d}")
 
 
-def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, records: Iterable[ChildExecution],
+def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, records: Iterable[Rendered],
                       max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, Any]:
-    """Render ``records`` (in child order) into ``segments/<shard>/<SERIES>_<n>.json`` and write
-    ``index.json`` last: its presence says the shard's files are complete. A record that cannot be
-    rendered (a non-JSON value) is kept as the error the ResultWriter raises, as in one process."""
+    """Put ``records`` (rendered, in child order) into ``segments/<shard>/<SERIES>_<n>.json`` and
+    write ``index.json`` last: its presence says the shard's files are complete. The first record
+    that could not be rendered (a non-JSON value) is kept as the error the ResultWriter raises, as
+    it would in one process."""
     prefix = _segments_prefix(staging, shard.index)
+    putter = ObjectPutter(staging.store, staging.bucket, layout.error_code)
+    series = {name: FileSeries(putter, prefix, name, "key", max_file_bytes) for name in layout.series}
     tally = _ShardTally()
-
-    def counted() -> Iterator[ChildExecution]:
-        for record in records:
-            tally.count(record)
-            yield record
-
-    index: dict[str, Any]
-    try:
-        putter = ObjectPutter(staging.store, staging.bucket, layout.error_code)
-        entries = write_series(putter, prefix, layout, counted(), max_file_bytes)
-        index = {"files": {name: [{"key": e[layout.entry_key], "size": e["Size"]} for e in files]
-                           for name, files in entries.items()}}
-    except FlowError as err:
-        if err.code != layout.error_code:
-            raise
-        for _ in counted():  # the children still run to the end, as in one process
-            pass
-        index = {"files": {}, "error": err.as_dict()}
+    error = None
+    for record in records:
+        tally.count(record)
+        if not record.series:
+            error = error or json.loads(record.body)
+        elif error is None:
+            series[record.series].add(record.body)
+    for files in series.values():
+        files.flush()
+    index: dict[str, Any] = {"files": {} if error else {name: [{"key": e["key"], "size": e["Size"]} for e in f.entries]
+                                                         for name, f in series.items()}}
+    if error:
+        index["error"] = error
     index.update(shard=shard.index, **tally.to_json())
     staging.store.put(staging.bucket, f"{prefix}/index.json", json.dumps(index).encode("utf-8"))
     return index
@@ -361,7 +419,8 @@ def staged_results(staging: Staging, shards: Iterable[ShardRef], layout: ResultL
     for shard in shards:
         index = read_shard_files(staging, shard.index)
         if index is None or index.get("children") != shard.child_count:
-            index = write_shard_files(staging, shard, layout, iter_results(staging, [shard]))
+            rendered = (r if isinstance(r, Rendered) else render(layout, r) for r in iter_results(staging, [shard]))
+            index = write_shard_files(staging, shard, layout, rendered)
         if index.get("error"):
             raise FlowError(index["error"]["Code"], index["error"].get("Detail"))
         indexes.append(index)

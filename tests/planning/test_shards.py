@@ -49,7 +49,7 @@ def staging(tmp_path) -> Staging:
 
 
 def record(index, first_item, item_count, value, *, fail=False) -> ChildExecution:
-    now = datetime.now(timezone.utc)
+    now = datetime(2026, 12, 1, 12, 0, index % 60, tzinfo=timezone.utc)
     return ChildExecution(
         name=f"child-{index}", index=index, status=FAILED if fail else SUCCEEDED, input=value,
         output=None if fail else {"seen": value}, error_code="Boom" if fail else None,
@@ -180,8 +180,9 @@ def test_shards_render_their_records_and_the_writer_only_stitches_them(staging, 
     dest.create_bucket("out")
     stitched = write_results(dest, bucket="out", prefix="stitched/", map_run_name="run", flow_name="flow",
                              staged=staged)
+    one_process = [record(k.index, k.first_item, k.item_count, k.input, fail=k.index % 7 == 3) for k in kids]
     direct = write_results(dest, bucket="out", prefix="direct/", map_run_name="run", flow_name="flow",
-                           children=list(iter_results(staging, refs)))
+                           children=one_process)
     # one file per shard and status (each far under 5 MiB): the same records, in child order
     assert [f["ObjectName"] for f in stitched["ResultFiles"]["SUCCEED"]] == [
         f"stitched/run/SUCCEED_{i}.json" for i in range(3)]
