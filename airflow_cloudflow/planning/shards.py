@@ -22,6 +22,7 @@ This is the crash-safety core of the Airflow engine, kept free of Airflow so it 
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import tempfile
@@ -34,7 +35,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 from ..exceptions import FlowError, NoSuchObject
-from ..runtime.fanout import in_index_order
 from ..runtime.records import FAILED, ChildExecution
 from ..storage.base import ObjectStore
 from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
@@ -92,6 +92,8 @@ class ShardSummary:
     succeeded: int
     failed: int
     reused: int  # children whose result a previous attempt had already recorded
+    not_run: int = 0  # children not started because the Map Run was stopped (tolerance exceeded)
+    generation: int = 0  # the redrive generation of this attempt (0: the first run)
 
 
 def write_shards(
@@ -200,15 +202,28 @@ def render(layout: ResultLayout, record: ChildExecution) -> Rendered:
     return Rendered(record.index, series, record.item_count, record.succeeded, body)
 
 
-def read_recorded(staging: Staging, shard_index: int) -> dict[int, ChildExecution | Rendered]:
-    """Every child record the shard's earlier attempts checkpointed (first record of an index wins):
-    ``ChildExecution`` from ``.jsonl`` parts, ``Rendered`` from ``.rec`` parts."""
+def _generation_of(key: str) -> int:
+    """The redrive generation a part belongs to (``part-g<N>-…``; parts without one are generation 0)."""
+    name = key.rsplit("/", 1)[-1]
+    return int(name[6:].split("-", 1)[0]) if name.startswith("part-g") else 0
+
+
+def read_recorded(staging: Staging, shard_index: int, *, generations: dict[int, int] | None = None
+                  ) -> dict[int, ChildExecution | Rendered]:
+    """Every child record the shard's earlier attempts checkpointed: ``ChildExecution`` from
+    ``.jsonl`` parts, ``Rendered`` from ``.rec`` parts. A success wins (a child succeeds once, and is
+    never run again); otherwise the newest redrive generation's record wins. ``generations``, when
+    given, receives each kept record's generation."""
     recorded: dict[int, ChildExecution | Rendered] = {}
+    kept_generation: dict[int, int] = {} if generations is None else generations
     try:
         infos = list(staging.store.list(staging.bucket, _parts_prefix(staging, shard_index)))
     except NoSuchObject:
         return recorded
     for info in infos:
+        if not info.key.rsplit("/", 1)[-1].startswith("part-"):
+            continue
+        generation = _generation_of(info.key)
         if info.key.endswith(".rec"):
             stream = staging.store.open(staging.bucket, info.key)
             try:
@@ -218,7 +233,10 @@ def read_recorded(staging: Staging, shard_index: int) -> dict[int, ChildExecutio
         else:
             records = (ChildExecution.from_json(json.loads(line)) for line in _lines(staging, info.key))
         for record in records:
-            recorded.setdefault(record.index, record)
+            known = recorded.get(record.index)
+            if known is None or (not known.succeeded and (record.succeeded or generation > kept_generation[record.index])):
+                recorded[record.index] = record
+                kept_generation[record.index] = generation
     return recorded
 
 
@@ -226,9 +244,10 @@ class _Checkpointer:
     """Buffers records and writes them as immutable part objects (unique names per attempt); with a
     layout, each record is rendered here, once, and kept in that form."""
 
-    def __init__(self, staging: Staging, shard_index: int, *, layout: ResultLayout | None,
+    def __init__(self, staging: Staging, shard_index: int, *, layout: ResultLayout | None, generation: int,
                  every_records: int, every_seconds: float):
         self.staging = staging
+        self.generation = generation
         self.prefix = _parts_prefix(staging, shard_index)
         self.layout = layout
         self.attempt = uuid.uuid4().hex[:8]
@@ -237,6 +256,7 @@ class _Checkpointer:
         self.buffer: list[bytes] = []
         self.seq = 0
         self.last = time.monotonic()
+        self.on_flush: list[Callable[[], None]] = []
 
     def add(self, record: ChildExecution) -> ChildExecution | Rendered:
         kept: ChildExecution | Rendered
@@ -255,11 +275,59 @@ class _Checkpointer:
         if not self.buffer:
             return
         suffix = "rec" if self.layout is not None else "jsonl"
-        key = f"{self.prefix}part-{self.attempt}-{self.seq:06d}.{suffix}"
+        key = f"{self.prefix}part-g{self.generation:03d}-{self.attempt}-{self.seq:06d}.{suffix}"
         self.staging.store.put(self.staging.bucket, key, b"".join(self.buffer))
         self.seq += 1
         self.buffer.clear()
         self.last = time.monotonic()
+        for listener in self.on_flush:
+            listener()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Which redrive generation an attempt of a shard belongs to (``results/<shard>/generation.json``).
+
+    The first run is generation 0. An attempt that finds the previous generation *completed* is a
+    **redrive** (Airflow's "Clear" of the failed shard): generation + 1, and children without a
+    successful record run again. An attempt that finds it unfinished is a **crash retry** of that
+    generation: only children without any record of it run."""
+
+    generation: int
+    completed: int | None  # the last generation that ran to its end, None: none yet
+
+    @property
+    def redrive(self) -> bool:
+        return self.generation > 0
+
+
+def begin_attempt(staging: Staging, shard_index: int) -> Attempt:
+    """Read the shard's generation record and write this attempt's start into it."""
+    key = staging.key("results", f"{shard_index:05d}", "generation.json")
+    try:
+        stream = staging.store.open(staging.bucket, key)
+    except NoSuchObject:
+        state = {"started": None, "completed": None}
+    else:
+        try:
+            state = json.loads(stream.read())
+        finally:
+            stream.close()
+    started, completed = state.get("started"), state.get("completed")
+    if started is None:
+        generation = 0
+    elif completed is not None and completed >= started:
+        generation = started + 1
+    else:
+        generation = started
+    staging.store.put(staging.bucket, key, json.dumps({"started": generation, "completed": completed}).encode())
+    return Attempt(generation, completed)
+
+
+def end_attempt(staging: Staging, shard_index: int, attempt: Attempt) -> None:
+    key = staging.key("results", f"{shard_index:05d}", "generation.json")
+    body = json.dumps({"started": attempt.generation, "completed": attempt.generation}).encode()
+    staging.store.put(staging.bucket, key, body)
 
 
 def run_shard(
@@ -269,38 +337,165 @@ def run_shard(
     *,
     concurrency: int = 1,
     layout: ResultLayout | None = None,
+    layout_for: Callable[[int], ResultLayout | None] | None = None,
+    stop_when: Callable[[int, int], bool] | None = None,
+    total_items: int = 0,
     checkpoint_records: int = 200,
     checkpoint_seconds: float = 2.0,
 ) -> ShardSummary:
     """Run the shard's children not yet recorded, ``concurrency`` at a time, checkpointing results;
     with a ``layout``, the checkpoints hold rendered records, and the shard's ResultWriter files
-    are written from them at the end."""
-    recorded = read_recorded(staging, shard.index)
+    are written from them at the end. With ``stop_when(failed_items, total_items)`` (the Map's
+    tolerance), no child starts once the Map Run's failures exceed it, in this shard or any other, on
+    any machine (``StopBoard``). A redrive (see ``Attempt``) runs again the children whose record is
+    a failure or who never ran."""
+    attempt = begin_attempt(staging, shard.index)
+    if layout_for is not None:  # the layout of this redrive generation (ASL records carry RedriveCount)
+        layout = layout_for(attempt.generation)
+    stop = None if stop_when is None else StopBoard(staging, shard.index, attempt.generation,
+                                                    total_items=total_items, exceeded=stop_when)
+    generations: dict[int, int] = {}
+    recorded = read_recorded(staging, shard.index, generations=generations)
+
+    def done(index: int) -> bool:
+        record = recorded.get(index)
+        return record is not None and (record.succeeded or generations[index] == attempt.generation)
+
     # read the whole shard first (it is bounded by the shard size): a response stream held open
     # while slow children run would be reset by the store and waste a retry
-    todo = [c for c in read_shard(staging, shard) if c[0] not in recorded]
-    checkpoint = _Checkpointer(staging, shard.index, layout=layout, every_records=checkpoint_records,
-                               every_seconds=checkpoint_seconds)
-    tally = _ShardTally()
-    for record in recorded.values():
-        tally.count(record)
+    todo = [c for c in read_shard(staging, shard) if not done(c[0])]
+    checkpoint = _Checkpointer(staging, shard.index, layout=layout, generation=attempt.generation,
+                               every_records=checkpoint_records, every_seconds=checkpoint_seconds)
+    this_generation = _ShardTally()  # what the stop board judges: failures of this generation alone
+    for index, record in recorded.items():
+        if generations[index] == attempt.generation:
+            this_generation.count(record)
+    if stop is not None:
+        checkpoint.on_flush.append(lambda: stop.report(this_generation.failed_items))
+        if this_generation.failed_items:
+            stop.report(this_generation.failed_items)
 
     def fresh() -> Iterator[ChildExecution | Rendered]:
         try:
-            for record in _run_bounded(todo, run_child, max(1, concurrency)):
+            pending = todo if stop is None else stop.gate(todo)
+            for record in _run_bounded(pending, run_child, max(1, concurrency)):
                 kept = checkpoint.add(record)
-                tally.count(record)
+                this_generation.count(record)
                 yield kept
         finally:
             checkpoint.flush()
 
+    ran = _Counter()
+    latest = _latest_by_index(sorted(recorded.values(), key=lambda r: r.index),
+                              ran.watch(_in_order(fresh(), [c[0] for c in todo])))
+    final = _ShardTally()
     if layout is None:
-        for _ in fresh():
-            pass
+        for record in latest:
+            final.count(record)
     else:
-        everything = itertools.chain(sorted(recorded.values(), key=lambda r: r.index), fresh())
-        write_shard_files(staging, shard, layout, in_index_order(everything, start=shard.first_child))
-    return ShardSummary(shard.index, tally.succeeded, tally.failed, len(recorded))
+        index = write_shard_files(staging, shard, layout, latest, generation=attempt.generation,
+                                  stopped=lambda: stop is not None and stop.stopped)
+        final.succeeded, final.failed = index["children"] - index["failed_children"], index["failed_children"]
+    end_attempt(staging, shard.index, attempt)
+    counted = final.succeeded + final.failed
+    return ShardSummary(shard.index, final.succeeded, final.failed, counted - ran.count, shard.child_count - counted,
+                        attempt.generation)
+
+
+class _Counter:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def watch(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            self.count += 1
+            yield item
+
+
+def _in_order(results: Iterable[Any], order: list[int]) -> Iterator[Any]:
+    """Results arriving in completion order, released in ``order`` (the shard's order of indexes);
+    what never arrives (children not started after a stop) is skipped at the end."""
+    position = {index: n for n, index in enumerate(order)}
+    pending: list[tuple[int, int, Any]] = []
+    expected = 0
+    for seq, result in enumerate(results):
+        heapq.heappush(pending, (position[result.index], seq, result))
+        while pending and pending[0][0] == expected:
+            expected += 1
+            yield heapq.heappop(pending)[2]
+    while pending:
+        yield heapq.heappop(pending)[2]
+
+
+def _latest_by_index(earlier: Iterable[Any], fresh: Iterable[Any]) -> Iterator[Any]:
+    """Merge two streams in index order; where both hold an index, the fresh record wins."""
+    held = None
+    for record in heapq.merge(((r.index, 0, r) for r in earlier), ((r.index, 1, r) for r in fresh)):
+        if held is not None and held[0] != record[0]:
+            yield held[2]
+        held = record
+    if held is not None:
+        yield held[2]
+
+
+class StopBoard:
+    """Early stop across the shards of one Map Run, through the staging store (so it works across
+    machines): each shard publishes its failed-item count when it checkpoints, as the *name* of an
+    empty object (``stop/g<N>/progress/<shard>-<failed>``), so one listing gives every shard's
+    count; when their sum exceeds the tolerance, the shard that sees it writes ``stop/g<N>/stop`` and
+    every shard, looking for it at each checkpoint (every 200 children or 2 s), starts no further
+    child. A shard that starts after the stop runs nothing. ``N`` is the redrive generation: a
+    redrive judges its own new failures, not the ones it is there to run again."""
+
+    def __init__(self, staging: Staging, shard_index: int, generation: int, *, total_items: int,
+                 exceeded: Callable[[int, int], bool], check_seconds: float = 1.0):
+        self.staging, self.shard_index = staging, shard_index
+        self.prefix = staging.key("stop", f"g{generation:03d}")
+        self.total_items, self.exceeded = total_items, exceeded
+        self.check_seconds = check_seconds
+        self.stopped = False
+        self.reported = 0
+        self.last_check = 0.0
+
+    def _stop_marked(self) -> bool:
+        try:
+            self.staging.store.head(self.staging.bucket, f"{self.prefix}/stop")
+        except NoSuchObject:
+            return False
+        return True
+
+    def check(self) -> bool:
+        """True once the Map Run is stopped (looks it up at most every ``check_seconds``)."""
+        if not self.stopped and time.monotonic() - self.last_check >= self.check_seconds:
+            self.last_check = time.monotonic()
+            self.stopped = self._stop_marked()
+        return self.stopped
+
+    def gate(self, todo: Iterable[Any]) -> Iterator[Any]:
+        """``todo`` until the Map Run is stopped."""
+        for child in todo:
+            if self.check():
+                return
+            yield child
+
+    def report(self, failed_items: int) -> None:
+        """Publish this shard's failed items; stop the Map Run when all shards' sum exceeds the tolerance."""
+        if failed_items <= self.reported or self.stopped:
+            return
+        self.reported = failed_items
+        store, bucket = self.staging.store, self.staging.bucket
+        store.put(bucket, f"{self.prefix}/progress/{self.shard_index:05d}-{failed_items:012d}", b"")
+        counts: dict[str, int] = {}
+        for info in store.list(bucket, f"{self.prefix}/progress/"):
+            shard, _, failed = info.key.rsplit("/", 1)[-1].partition("-")
+            counts[shard] = max(counts.get(shard, 0), int(failed))
+        total_failed = sum(counts.values())
+        if self.exceeded(total_failed, self.total_items):
+            detail = {"shard": self.shard_index, "failed_items": total_failed, "total_items": self.total_items}
+            store.put(bucket, f"{self.prefix}/stop", json.dumps(detail).encode())
+            self.stopped = True
 
 
 class _ShardTally:
@@ -332,11 +527,13 @@ def _segments_prefix(staging: Staging, shard_index: int) -> str:
 
 
 def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, records: Iterable[Rendered],
-                      max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, Any]:
+                      max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, *,
+                      stopped: Callable[[], bool] = lambda: False, generation: int = 0) -> dict[str, Any]:
     """Put ``records`` (rendered, in child order) into ``segments/<shard>/<SERIES>_<n>.json`` and
     write ``index.json`` last: its presence says the shard's files are complete. The first record
     that could not be rendered (a non-JSON value) is kept as the error the ResultWriter raises, as
-    it would in one process."""
+    it would in one process. ``stopped()``, asked once the records are written: the Map Run was
+    stopped, so the children missing here were never started (not lost)."""
     prefix = _segments_prefix(staging, shard.index)
     putter = ObjectPutter(staging.store, staging.bucket, layout.error_code)
     series = {name: FileSeries(putter, prefix, name, "key", max_file_bytes) for name in layout.series}
@@ -354,7 +551,7 @@ def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, r
                                                          for name, f in series.items()}}
     if error:
         index["error"] = error
-    index.update(shard=shard.index, **tally.to_json())
+    index.update(shard=shard.index, stopped=stopped(), generation=generation, **tally.to_json())
     staging.store.put(staging.bucket, f"{prefix}/index.json", json.dumps(index).encode("utf-8"))
     return index
 
@@ -408,7 +605,7 @@ def staged_results(staging: Staging, shards: Iterable[ShardRef], layout: ResultL
     indexes = []
     for shard in shards:
         index = read_shard_files(staging, shard.index)
-        if index is None or index.get("children") != shard.child_count:
+        if index is None or (index.get("children") != shard.child_count and not index.get("stopped")):
             rendered = (r if isinstance(r, Rendered) else render(layout, r) for r in iter_results(staging, [shard]))
             index = write_shard_files(staging, shard, layout, rendered)
         if index.get("error"):
@@ -434,16 +631,30 @@ def _run_bounded(todo, run_child, concurrency: int) -> Iterator[ChildExecution]:
             yield future.result()
 
 
+def map_run_stopped(staging: Staging) -> bool:
+    """Whether the Map Run was stopped early (its tolerance exceeded) in any redrive generation."""
+    try:
+        return any(info.key.endswith("/stop") for info in staging.store.list(staging.bucket, staging.key("stop") + "/"))
+    except NoSuchObject:
+        return False
+
+
 def iter_results(staging: Staging, shards: Iterable[ShardRef]) -> Iterator[ChildExecution]:
-    """Every child's record, in child order; a child no attempt recorded is reported as failed."""
+    """Every child's record, in child order; a child no attempt recorded is reported as failed
+    (``CHILD_LOST``), unless the Map Run was stopped early: then it was never started, and is left out."""
+    stopped: bool | None = None
     for shard in shards:
         recorded = read_recorded(staging, shard.index)
         if len(recorded) == shard.child_count:  # the usual case: no need to read the shard again
             for index in sorted(recorded):
                 yield recorded[index]
             continue
+        if stopped is None:
+            stopped = map_run_stopped(staging)
         for index, first_item, item_count, body in read_shard_lines(staging, shard):
             record = recorded.get(index)
+            if record is None and stopped:
+                continue
             if record is None:
                 now = datetime.now(timezone.utc)
                 record = ChildExecution(

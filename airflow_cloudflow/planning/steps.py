@@ -119,19 +119,26 @@ class MapRun:
     shards: tuple[ShardRef, ...]
     error: dict[str, Any] | None = None  # the reader's FlowError, replayed by the ResultWriter step
     plan: str = ""  # why this many shards (the planner's reason, for the log)
+    tolerance: tuple[int | None, float | None] | None = None  # (count, percentage); None: not evaluable
+
+    @property
+    def total_items(self) -> int:
+        return sum(s.item_count for s in self.shards)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "map_run_name": self.map_run_name, "raw_input": self.raw_input,
             "globals": self.globals, "staging_prefix": self.staging_prefix,
             "shards": [s.to_json() for s in self.shards], "error": self.error, "plan": self.plan,
+            "tolerance": None if self.tolerance is None else list(self.tolerance),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "MapRun":
+        tolerance = data.get("tolerance")
         return cls(data["map_run_name"], data["raw_input"], data.get("globals") or {},
                    data["staging_prefix"], tuple(ShardRef.from_json(s) for s in data["shards"]), data.get("error"),
-                   data.get("plan", ""))
+                   data.get("plan", ""), None if tolerance is None else (tolerance[0], tolerance[1]))
 
 
 def map_read_step(
@@ -165,22 +172,54 @@ def map_read_step(
     except FlowError as err:
         shards, error = (), err.as_dict()
     reason = plans[-1].reason if plans else ""
-    return MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error, reason)
+    return MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error, reason,
+                  None if error else map_tolerance(state, given.output, ctx))
+
+
+def map_tolerance(state: Map, raw_input: Any, ctx: ExecutionContext) -> tuple[int | None, float | None] | None:
+    """(ToleratedFailureCount, ToleratedFailurePercentage) as this Map Run evaluates them (ASL may
+    compute them from the input: ``…Path``); None when they cannot be evaluated (the ResultWriter
+    step then raises the error, as the interpreter would)."""
+    if state.asl is None:
+        return state.tolerated_failure_count, state.tolerated_failure_percentage
+    from ..runtime.asl_map import MapView
+
+    try:
+        _, count, percentage = MapView(state, raw_input, ctx).limits()
+    except FlowError:
+        return None
+    return count, percentage
+
+
+def stop_rule(tolerance: tuple[int | None, float | None] | None) -> Callable[[int, int], bool] | None:
+    """``exceeded(failed_items, total_items)`` for a Map Run's tolerance ("failures > count",
+    "failed / items × 100 > percentage", no tolerance: one failure)."""
+    if tolerance is None:
+        return None
+    from ..runtime.asl_map import tolerance_exceeded
+
+    count, percentage = tolerance
+    return lambda failed, total: tolerance_exceeded(failed, total, count, percentage)
 
 
 def map_process_step(
     interpreter: Interpreter, state: Map, map_run_name: str, shard: ShardRef, staging: Staging,
-    ctx: ExecutionContext, *, concurrency: int,
+    ctx: ExecutionContext, *, concurrency: int, tolerance: tuple[int | None, float | None] | None = None,
+    total_items: int = 0,
 ) -> ShardSummary:
     """Run one shard's children (idempotent on retry: recorded children are not run again) and,
-    with a ResultWriter, render their records where they ran."""
+    with a ResultWriter, render their records where they ran. With the Map Run's ``tolerance``, the
+    shard stops starting children once the Map Run's failures exceed it (early stop)."""
 
     def run_one(index: int, first_item: int, item_count: int, value: Any):
         return run_child(interpreter, state, ChildInput(index, first_item, item_count, value),
                          map_run_name=map_run_name, ctx=ctx)
 
-    layout = result_layout(state, ctx, map_run_name)
-    return run_shard(staging, shard, run_one, concurrency=concurrency, layout=layout)
+    def layout_for(generation: int):
+        return result_layout(state, ctx, map_run_name, redrive_count=generation)
+
+    return run_shard(staging, shard, run_one, concurrency=concurrency, layout_for=layout_for,
+                     stop_when=stop_rule(tolerance), total_items=total_items)
 
 
 def map_write_step(

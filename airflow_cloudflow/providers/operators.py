@@ -76,10 +76,12 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
 
     def _context(self, context, globals_: dict):
         run = context["dag_run"]
-        return new_context(
+        ctx = new_context(
             self._interpreter(), execution_name(run.run_id), execution_input(self.options, run.conf), globals_,
             started=getattr(run, "start_date", None),
         )
+        ctx.redrive_count = getattr(run, "clear_number", 0) or 0  # "Clear" of a failed run = a redrive
+        return ctx
 
     def _given(self, context) -> Handoff:
         """The handoff from whichever upstream step chose this one (the run conf at the start)."""
@@ -290,7 +292,8 @@ class MapReaderOperator(CloudFlowStepOperator):
         ti = context["ti"]
         ti.xcom_push(key=MAP_RUN_KEY, value=run.to_json())
         ti.xcom_push(key=MAP_SHARDS_KEY, value={"map_run_name": run.map_run_name, "staging_prefix": run.staging_prefix,
-                                                "threads_per_shard": threads})
+                                                "threads_per_shard": threads, "total_items": run.total_items,
+                                                "tolerance": None if run.tolerance is None else list(run.tolerance)})
         items = sum(s.item_count for s in run.shards)
         label = getattr(getattr(state, "asl_map", None), "label", None)
         log.info("CloudFlow Map %r: MapRun %s%s, %d items in %d shards (%s; parallel limits %s)%s", self.step.state,
@@ -321,12 +324,26 @@ class MapShardOperator(CloudFlowStepOperator):
         state = self.scope_graph[self.step.state]
         threads = where.get("threads_per_shard") or self.in_shard_concurrency
         concurrency = threads if interp.may_block(state.processor) else 1
-        summary: ShardSummary = map_process_step(interp, state, map_run_name, shard, staging, ctx,
-                                                 concurrency=concurrency)
-        log.info("CloudFlow MapRun %s shard %d (%s): %d succeeded, %d failed, %d already recorded",
-                 map_run_name, shard.index, shard.label, summary.succeeded, summary.failed, summary.reused)
-        return {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed,
-                "reused": summary.reused}
+        tolerance = where.get("tolerance")
+        summary: ShardSummary = map_process_step(
+            interp, state, map_run_name, shard, staging, ctx, concurrency=concurrency,
+            tolerance=None if tolerance is None else (tolerance[0], tolerance[1]),
+            total_items=where.get("total_items") or 0)
+        redrive = f" (redrive {summary.generation})" if summary.generation else ""
+        stopped = f", {summary.not_run} not started (the Map Run was stopped)" if summary.not_run else ""
+        log.info("CloudFlow MapRun %s shard %d (%s)%s: %d succeeded, %d failed%s, %d already recorded",
+                 map_run_name, shard.index, shard.label, redrive, summary.succeeded, summary.failed, stopped,
+                 summary.reused)
+        result = {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed,
+                  "reused": summary.reused, "not_run": summary.not_run, "redrive": summary.generation}
+        if summary.failed or summary.not_run:
+            # red in the grid: this shard holds failed (or unstarted) children. The ResultWriter
+            # task judges the Map's tolerance; "Clear" on this task redrives just those children.
+            context["ti"].xcom_push(key="return_value", value=result)
+            raise AirflowFailException(
+                f"{summary.failed} of {shard.child_count} child executions failed{stopped}; the ResultWriter "
+                f"task judges the Map's tolerance. Clear this task (only failed) to redrive them.")
+        return result
 
 
 class MapWriterOperator(CloudFlowStepOperator):

@@ -59,7 +59,7 @@ def execution_object(ctx: ExecutionContext) -> dict[str, Any]:
             "StartTime": iso_time(ctx.started),
             "Name": ctx.name,
             "RoleArn": ROLE_ARN,
-            "RedriveCount": 0,
+            "RedriveCount": ctx.redrive_count,
         }
     return ctx.asl_execution
 

@@ -49,7 +49,7 @@ class ExecutionContext:
     """
 
     __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_execution",
-                 "events", "asl_execution")
+                 "events", "asl_execution", "redrive_count")
 
     def __init__(
         self,
@@ -73,6 +73,7 @@ class ExecutionContext:
         self._execution: dict[str, Any] | None = None
         self.events: Any = None  # ASL history event ids (an itertools.count shared by the execution)
         self.asl_execution: dict[str, Any] | None = None  # ASL $$.Execution (built on first use)
+        self.redrive_count = 0  # times this execution was redriven (Airflow: the DAG run's clear number)
 
     @property
     def execution(self) -> dict[str, Any]:

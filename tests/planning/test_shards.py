@@ -242,3 +242,75 @@ def test_a_record_that_cannot_be_written_fails_the_writer_not_the_shard(staging)
     with pytest.raises(FlowError) as raised:
         staged_results(staging, [ref], files)
     assert raised.value.code == "FnF.ResultWriterFailed" and "child-1" in raised.value.detail
+
+
+def no_tolerance(failed: int, total: int) -> bool:
+    return failed > 0
+
+
+def test_a_map_run_over_its_tolerance_stops_every_shard(staging):
+    """Early stop across shards through the staging store: the first shard's failures stop it within
+    a checkpoint, and a shard that starts afterwards runs nothing."""
+    refs = write_shards(children(1000), staging, size_for=sized(2, 500))
+    ran = []
+
+    def broken(index, first_item, item_count, value):
+        ran.append(index)
+        return record(index, first_item, item_count, value, fail=True)
+
+    first = run_shard(staging, refs[0], broken, layout=layout("flow"), stop_when=no_tolerance, total_items=1000,
+                      checkpoint_records=10)
+    assert 1 <= first.failed <= 11 and first.not_run == 500 - first.failed  # stopped at the first checkpoint
+    second = run_shard(staging, refs[1], broken, layout=layout("flow"), stop_when=no_tolerance, total_items=1000)
+    assert (second.failed, second.not_run) == (0, 500) and len(ran) == first.failed
+    staged = staged_results(staging, refs, layout("flow"))  # the stopped shards' files are complete
+    assert (staged.children, staged.failed_children) == (first.failed, first.failed)
+
+
+def test_failures_within_the_tolerance_never_stop_the_map_run(staging):
+    (ref,) = write_shards(children(100), staging, size_for=sized(1, 100))
+    tolerated = lambda failed, total: failed * 100 > 10 * total  # noqa: E731  (10 %)
+    summary = run_shard(staging, ref, lambda *c: record(*c, fail=c[0] % 20 == 0), stop_when=tolerated,
+                        total_items=100, checkpoint_records=5)
+    assert (summary.succeeded, summary.failed, summary.not_run) == (95, 5, 0)
+
+
+def test_a_redrive_reruns_only_the_failed_children_and_keeps_every_success(staging):
+    refs = write_shards(children(10), staging, size_for=sized(1, 10))
+    files = layout("flow")
+    first = run_shard(staging, refs[0], lambda *c: record(*c, fail=c[0] in (2, 7)), layout=files)
+    assert (first.failed, first.generation) == (2, 0)
+    again = []
+    fixed = run_shard(staging, refs[0], lambda *c: again.append(c[0]) or record(*c), layout=files)
+    assert again == [2, 7]  # the function was fixed: only the failed children ran again, once
+    assert (fixed.succeeded, fixed.failed, fixed.reused, fixed.generation) == (10, 0, 8, 1)
+    staged = staged_results(staging, refs, files)
+    assert (staged.children, staged.failed_children) == (10, 0)
+    body = b"".join(staging.store.open(staging.bucket, f.key).read() for f in staged.files("SUCCEED")).decode()
+    assert [body.count(f'"child-{i}"') for i in range(10)] == [1] * 10
+    assert not list(staged.files("FAILED"))
+    assert {r.index: r.succeeded for r in read_recorded(staging, 0).values()} == {i: True for i in range(10)}
+
+
+def test_a_crash_during_a_redrive_does_not_rerun_what_that_redrive_recorded(staging):
+    (ref,) = write_shards(children(6), staging, size_for=sized(1, 10))
+    run_shard(staging, ref, lambda *c: record(*c, fail=True))  # generation 0: all six failed
+
+    def crash_after_three(index, *rest):
+        if index == 3:
+            raise KeyboardInterrupt  # the redrive's worker dies after recording children 0-2
+        return record(index, *rest, fail=index == 1)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_shard(staging, ref, crash_after_three, checkpoint_records=1)
+    retried = []
+    summary = run_shard(staging, ref, lambda *c: retried.append(c[0]) or record(*c))
+    assert retried == [3, 4, 5]  # child 1 failed again in this redrive: it is not run a third time
+    assert (summary.generation, summary.succeeded, summary.failed) == (1, 5, 1)
+
+
+def test_early_stop_during_a_redrive_judges_only_the_redrives_own_failures(staging):
+    (ref,) = write_shards(children(20), staging, size_for=sized(1, 100))
+    run_shard(staging, ref, lambda *c: record(*c, fail=c[0] < 5), stop_when=lambda f, t: f > 5, total_items=20)
+    summary = run_shard(staging, ref, lambda *c: record(*c), stop_when=lambda f, t: f > 5, total_items=20)
+    assert (summary.generation, summary.succeeded, summary.not_run) == (1, 20, 0)

@@ -51,8 +51,9 @@ def arns(map_run_arn: str) -> tuple[str, str, str]:
     return f"{head}:stateMachine:{label}", f"{head}:execution:{label}:", uuid
 
 
-def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix: str) -> tuple[str, dict[str, Any]]:
-    """``(file name, record)`` for one child."""
+def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix: str, redrive_count: int = 0
+                 ) -> tuple[str, dict[str, Any]]:
+    """``(file name, record)`` for one child (``redrive_count``: how often it was redriven)."""
     file_name, status = STATUSES.get(child.status, ("FAILED", "FAILED"))
     record: dict[str, Any] = {
         "ExecutionArn": execution_prefix + child.name,
@@ -67,7 +68,7 @@ def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix
         record["Error"] = child.error_code or "States.TaskFailed"
         record["Cause"] = child.error_detail or ""
     record.update({
-        "RedriveCount": 0,
+        "RedriveCount": redrive_count,
         "RedriveStatus": "NOT_REDRIVABLE",
         "RedriveStatusReason": f"Execution is {status} and cannot be redriven",
         "StartDate": iso_millis(child.started),
@@ -78,7 +79,7 @@ def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix
     return file_name, record
 
 
-def layout(map_run_arn: str) -> ResultLayout:
+def layout(map_run_arn: str, redrive_count: int = 0) -> ResultLayout:
     """The AWS layout: ``SUCCEEDED``, ``FAILED`` and ``PENDING`` series, ``Key`` entries."""
     try:
         sm_arn, exec_prefix, _ = arns(map_run_arn)
@@ -87,7 +88,7 @@ def layout(map_run_arn: str) -> ResultLayout:
 
     def render(child: ChildExecution) -> tuple[str, bytes]:
         try:
-            name, record = child_record(child, sm_arn, exec_prefix)
+            name, record = child_record(child, sm_arn, exec_prefix, redrive_count)
             return name, record_bytes(record)
         except (ValueError, TypeError, RecursionError) as exc:
             raise record_failure(RESULT_WRITER_FAILED, child, exc) from None
