@@ -295,14 +295,22 @@ class Attempt:
 
     generation: int
     completed: int | None  # the last generation that ran to its end, None: none yet
+    definition: str = ""  # the Map state's fingerprint when the Map Run started
 
     @property
     def redrive(self) -> bool:
         return self.generation > 0
 
 
-def begin_attempt(staging: Staging, shard_index: int) -> Attempt:
-    """Read the shard's generation record and write this attempt's start into it."""
+class RedriveRefused(RuntimeError):
+    """A redrive of a Map Run whose Map definition changed since it started: its children would be
+    recorded under two definitions (Step Functions redrives with the original definition; Airflow
+    runs the current DAG file, so this is refused instead)."""
+
+
+def begin_attempt(staging: Staging, shard_index: int, definition: str = "") -> Attempt:
+    """Read the shard's generation record and write this attempt's start into it. ``definition``
+    fingerprints the Map state: a redrive under a different one raises ``RedriveRefused``."""
     key = staging.key("results", f"{shard_index:05d}", "generation.json")
     try:
         stream = staging.store.open(staging.bucket, key)
@@ -320,13 +328,21 @@ def begin_attempt(staging: Staging, shard_index: int) -> Attempt:
         generation = started + 1
     else:
         generation = started
-    staging.store.put(staging.bucket, key, json.dumps({"started": generation, "completed": completed}).encode())
-    return Attempt(generation, completed)
+    recorded = state.get("definition", definition)
+    if generation > 0 and recorded != definition:
+        raise RedriveRefused(
+            "the Map's definition changed since this Map Run started, so a redrive would record its children "
+            "under two definitions; restore the definition to redrive, or clear the whole DAG run (the Map's "
+            "ItemReader task included) to start a new Map Run")
+    body = {"started": generation, "completed": completed, "definition": recorded}
+    staging.store.put(staging.bucket, key, json.dumps(body).encode())
+    return Attempt(generation, completed, recorded)
 
 
 def end_attempt(staging: Staging, shard_index: int, attempt: Attempt) -> None:
     key = staging.key("results", f"{shard_index:05d}", "generation.json")
-    body = json.dumps({"started": attempt.generation, "completed": attempt.generation}).encode()
+    body = json.dumps({"started": attempt.generation, "completed": attempt.generation,
+                       "definition": attempt.definition}).encode()
     staging.store.put(staging.bucket, key, body)
 
 
@@ -340,6 +356,7 @@ def run_shard(
     layout_for: Callable[[int], ResultLayout | None] | None = None,
     stop_when: Callable[[int, int], bool] | None = None,
     total_items: int = 0,
+    definition: str = "",
     checkpoint_records: int = 200,
     checkpoint_seconds: float = 2.0,
 ) -> ShardSummary:
@@ -349,7 +366,7 @@ def run_shard(
     tolerance), no child starts once the Map Run's failures exceed it, in this shard or any other, on
     any machine (``StopBoard``). A redrive (see ``Attempt``) runs again the children whose record is
     a failure or who never ran."""
-    attempt = begin_attempt(staging, shard.index)
+    attempt = begin_attempt(staging, shard.index, definition)
     if layout_for is not None:  # the layout of this redrive generation (ASL records carry RedriveCount)
         layout = layout_for(attempt.generation)
     stop = None if stop_when is None else StopBoard(staging, shard.index, attempt.generation,
@@ -381,6 +398,8 @@ def run_shard(
             for record in _run_bounded(pending, run_child, max(1, concurrency)):
                 kept = checkpoint.add(record)
                 this_generation.count(record)
+                if stop is not None and not record.succeeded and stop_when(this_generation.failed_items, total_items):
+                    checkpoint.flush()  # this shard alone exceeds the tolerance: stop now, and tell the others
                 yield kept
         finally:
             checkpoint.flush()

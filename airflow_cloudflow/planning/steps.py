@@ -7,6 +7,7 @@ carries handoffs by XCom; here they are plain frozen records, so the semantics a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
@@ -16,7 +17,9 @@ from ..model import Map, Parallel, State, Wait
 from ..runtime.context import ExecutionContext, new_map_run_name
 from ..runtime.fanout import ChildInput, iter_child_inputs, map_result, result_layout, run_child, run_distributed
 from ..runtime.interpreter import Interpreter
-from .shards import ShardRef, ShardSummary, Staging, iter_results, run_shard, staged_results, write_shards
+from .shards import (
+    ShardRef, ShardSummary, Staging, iter_results, map_run_stopped, run_shard, staged_results, write_shards,
+)
 from .sizing import ShardPlan
 
 
@@ -219,7 +222,13 @@ def map_process_step(
         return result_layout(state, ctx, map_run_name, redrive_count=generation)
 
     return run_shard(staging, shard, run_one, concurrency=concurrency, layout_for=layout_for,
-                     stop_when=stop_rule(tolerance), total_items=total_items)
+                     stop_when=stop_rule(tolerance), total_items=total_items, definition=map_fingerprint(state))
+
+
+def map_fingerprint(state: Map) -> str:
+    """A digest of the Map state as loaded (its processor, reader, writer, tolerance…): what a redrive
+    must find unchanged."""
+    return hashlib.sha256(repr(state).encode("utf-8")).hexdigest()[:16]
 
 
 def map_write_step(
@@ -237,12 +246,38 @@ def map_write_step(
             raise FlowError(run.error["Code"], run.error.get("Detail"), state=map_state.name)
         layout = result_layout(map_state, run_ctx, run.map_run_name)
         staged = None if layout is None else staged_results(staging, run.shards, layout)
-        return map_result(interp, map_state, iter_results(staging, run.shards), map_run_name=run.map_run_name,
-                          map_input=map_input, ctx=run_ctx, staged=staged)
+        watched = _ItemCount(iter_results(staging, run.shards))
+        try:
+            return map_result(interp, map_state, watched, map_run_name=run.map_run_name,
+                              map_input=map_input, ctx=run_ctx, staged=staged)
+        except FlowError as err:
+            if err.code not in TOLERANCE_CODES or not map_run_stopped(staging):
+                raise
+            ran = staged.items if staged is not None else watched.items
+            rest = run.total_items - ran
+            raise FlowError(err.code, f"{err.detail}; the Map Run stopped early: {rest} of {run.total_items} "
+                            f"items were not started", state=err.state) from None
 
     ctx.globals = dict(run.globals)
     step = interpreter.using(distributed_runner=collected).run_state(state, run.raw_input, ctx)
     return Handoff(step.output, step.next, ctx.globals)
+
+
+TOLERANCE_CODES = (ErrorCodes.TOLERANCE_EXCEEDED,)
+"""Errors whose Detail says what an early stop left out (CloudFlow's, as the interpreter words it;
+ASL keeps AWS's fixed Cause)."""
+
+
+class _ItemCount:
+    """Children passing by, their items counted (what ran, for an early-stopped Map's Detail)."""
+
+    def __init__(self, children: Iterable[Any]):
+        self.children, self.items = children, 0
+
+    def __iter__(self):
+        for child in self.children:
+            self.items += child.item_count
+            yield child
 
 
 def pick_handoff(candidates: Iterable[tuple[str, Handoff | None]], wanted: str) -> Handoff:

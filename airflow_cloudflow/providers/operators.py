@@ -18,7 +18,7 @@ from ..exceptions import ErrorCodes, FlowError
 from ..model import StateMachine, Wait
 from ..planning.deferred import DeferCall, DeferredCalls, deferrable
 from ..planning.plan import ANY, Step
-from ..planning.shards import ShardRef, ShardSummary
+from ..planning.shards import RedriveRefused, ShardRef, ShardSummary
 from ..planning.sizing import threads_per_shard
 from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY
 from ..runtime.errors import matches
@@ -325,10 +325,14 @@ class MapShardOperator(CloudFlowStepOperator):
         threads = where.get("threads_per_shard") or self.in_shard_concurrency
         concurrency = threads if interp.may_block(state.processor) else 1
         tolerance = where.get("tolerance")
-        summary: ShardSummary = map_process_step(
-            interp, state, map_run_name, shard, staging, ctx, concurrency=concurrency,
-            tolerance=None if tolerance is None else (tolerance[0], tolerance[1]),
-            total_items=where.get("total_items") or 0)
+        try:
+            summary: ShardSummary = map_process_step(
+                interp, state, map_run_name, shard, staging, ctx, concurrency=concurrency,
+                tolerance=None if tolerance is None else (tolerance[0], tolerance[1]),
+                total_items=where.get("total_items") or 0)
+        except RedriveRefused as refused:
+            log.error("CloudFlow MapRun %s shard %d: redrive refused: %s", map_run_name, shard.index, refused)
+            raise AirflowFailException(f"redrive refused: {refused}") from None
         redrive = f" (redrive {summary.generation})" if summary.generation else ""
         stopped = f", {summary.not_run} not started (the Map Run was stopped)" if summary.not_run else ""
         log.info("CloudFlow MapRun %s shard %d (%s)%s: %d succeeded, %d failed%s, %d already recorded",

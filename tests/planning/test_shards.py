@@ -314,3 +314,13 @@ def test_early_stop_during_a_redrive_judges_only_the_redrives_own_failures(stagi
     run_shard(staging, ref, lambda *c: record(*c, fail=c[0] < 5), stop_when=lambda f, t: f > 5, total_items=20)
     summary = run_shard(staging, ref, lambda *c: record(*c), stop_when=lambda f, t: f > 5, total_items=20)
     assert (summary.generation, summary.succeeded, summary.not_run) == (1, 20, 0)
+
+
+def test_a_redrive_under_a_changed_map_definition_is_refused(staging):
+    from airflow_cloudflow.planning.shards import RedriveRefused
+
+    (ref,) = write_shards(children(3), staging, size_for=sized(1, 10))
+    run_shard(staging, ref, lambda *c: record(*c, fail=True), definition="v1")
+    with pytest.raises(RedriveRefused, match="definition changed"):
+        run_shard(staging, ref, lambda *c: record(*c), definition="v2")
+    assert run_shard(staging, ref, lambda *c: record(*c), definition="v1").succeeded == 3

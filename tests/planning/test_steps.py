@@ -94,7 +94,7 @@ def distributed(m, given: Handoff, staging) -> Handoff:
     area = staging(run.map_run_name)
     for shard in run.shards:
         map_process_step(interp, m.graph["M"], run.map_run_name, shard, area, new_context(interp, "exec", given.output, {}),
-                         concurrency=1)
+                         concurrency=1, tolerance=run.tolerance, total_items=run.total_items)
     return map_write_step(interp, m.graph["M"], run, area, new_context(interp, "exec", given.output, {}))
 
 
