@@ -14,7 +14,8 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
@@ -41,24 +42,35 @@ TEST_SETTINGS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class AirflowHome:
-    """Where a test Airflow lives; ``env`` is what every Airflow process of it must see."""
+    """Where a test Airflow lives; ``env`` is what every Airflow process of it must see.
+
+    ``db_url`` replaces the SQLite file in ``root`` (e.g. a PostgreSQL URL); ``settings`` are
+    applied over ``TEST_SETTINGS`` (e.g. ``AIRFLOW__CORE__EXECUTOR``).
+    """
 
     root: Path
     dags_folder: Path
     jwt_secret: str
+    db_url: str | None = None
+    settings: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def db_path(self) -> Path:
         return self.root / "airflow.db"
 
     @property
+    def sql_alchemy_conn(self) -> str:
+        return self.db_url or f"sqlite:///{self.db_path}"
+
+    @property
     def env(self) -> dict[str, str]:
         return {
             "AIRFLOW_HOME": str(self.root),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.db_path}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_alchemy_conn,
             "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
             **TEST_SETTINGS,
+            **self.settings,
         }
 
     def process_env(self, **extra: str) -> dict[str, str]:
@@ -75,12 +87,30 @@ class AirflowHome:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def create_home(parent: str | Path | None = None) -> AirflowHome:
-    """Make an empty home with a DAGs folder (no DB yet)."""
-    root = Path(tempfile.mkdtemp(prefix="airflow-home-", dir=parent))
-    dags = root / "dags"
-    dags.mkdir()
-    return AirflowHome(root=root, dags_folder=dags, jwt_secret=secrets.token_urlsafe(32))
+def create_home(
+    parent: str | Path | None = None,
+    *,
+    root: str | Path | None = None,
+    jwt_secret: str | None = None,
+    db_url: str | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> AirflowHome:
+    """Make an empty home with a DAGs folder (no DB yet): a new temp directory under ``parent``,
+    or the given ``root`` (created). ``jwt_secret`` defaults to a fresh random one."""
+    if root is None:
+        home_root = Path(tempfile.mkdtemp(prefix="airflow-home-", dir=parent))
+    else:
+        home_root = Path(root)
+        home_root.mkdir(parents=True, exist_ok=True)
+    dags = home_root / "dags"
+    dags.mkdir(exist_ok=True)
+    return AirflowHome(
+        root=home_root,
+        dags_folder=dags,
+        jwt_secret=jwt_secret or secrets.token_urlsafe(32),
+        db_url=db_url,
+        settings=dict(settings or {}),
+    )
 
 
 def activate(home: AirflowHome) -> None:

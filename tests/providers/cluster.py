@@ -4,6 +4,7 @@ They share the session's SQLite home and run tasks with the LocalExecutor. ``Air
 context manager: every component gets its own process group, and on exit the groups and every
 descendant (task supervisors and task processes, which start their own groups) are killed.
 The REST API (``/api/v2``) is reached with a token from the simple auth manager (all admins).
+``tests/providers/celery_cluster.py`` builds the PostgreSQL + Redis + CeleryExecutor variant on it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class TaskInstanceInfo:
     try_number: int
     pid: int | None
     rendered_map_index: str | None
+    hostname: str | None = None
+    """What ``[core] hostname_callable`` returned on the worker that ran (or runs) this try."""
 
 
 def free_port() -> int:
@@ -62,13 +65,25 @@ def _component_args(name: str, port: int) -> list[str]:
 class AirflowCluster:
     """Start with ``with AirflowCluster(home) as cluster:``; ``start_seconds`` is the time to healthy."""
 
-    def __init__(self, home: AirflowHome, *, startup_timeout: float = 240.0) -> None:
+    def __init__(
+        self,
+        home: AirflowHome,
+        *,
+        startup_timeout: float = 240.0,
+        components: tuple[str, ...] = COMPONENTS,
+        extra_env: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.home = home
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
-        self.log_dir = home.root / "cluster-logs"
+        self.components = components
+        self.extra_env = dict(extra_env or {})
+        self.log_dir = log_dir or home.root / "cluster-logs"
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.stopped: dict[str, subprocess.Popen[bytes]] = {}
+        """Processes killed on purpose (``kill_group``): no longer checked for being alive."""
         self.start_seconds = 0.0
         self._client: httpx.Client | None = None
 
@@ -85,26 +100,26 @@ class AirflowCluster:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def component_env(self) -> dict[str, str]:
+        """The environment of the control-plane components (api-server, scheduler, ...)."""
+        return self.home.process_env(
+            AIRFLOW__API__PORT=str(self.port),
+            AIRFLOW__API__BASE_URL=self.base_url,
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=self.execution_api_url,
+            AIRFLOW__API__WORKERS="1",
+            **self.extra_env,
+        )
+
+    @property
+    def execution_api_url(self) -> str:
+        return f"{self.base_url}/execution/"
+
     def start(self) -> None:
         started = time.monotonic()
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = self.home.process_env(
-            AIRFLOW__API__PORT=str(self.port),
-            AIRFLOW__API__BASE_URL=self.base_url,
-            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{self.base_url}/execution/",
-            AIRFLOW__API__WORKERS="1",
-        )
-        for name in COMPONENTS:
-            with open(self.log_dir / f"{name}.log", "wb") as log:
-                self.processes[name] = subprocess.Popen(
-                    [AIRFLOW_BIN, *_component_args(name, self.port)],
-                    env=env,
-                    cwd=self.home.root,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+        env = self.component_env()
+        for name in self.components:
+            self.spawn(name, [AIRFLOW_BIN, *_component_args(name, self.port)], env=env, cwd=self.home.root)
         self.wait_until(self._healthy, self.startup_timeout, "all components healthy")
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -113,6 +128,36 @@ class AirflowCluster:
             trust_env=False,  # never route 127.0.0.1 through a proxy from the environment
         )
         self.start_seconds = time.monotonic() - started
+
+    def spawn(
+        self, name: str, args: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start one process in its own process group, logging to ``log_path`` (``<log_dir>/<name>.log``)."""
+        with open(log_path or self.log_dir / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(
+                args,
+                env=dict(env),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes[name] = proc
+        return proc
+
+    def kill_group(self, name: str) -> list[int]:
+        """SIGKILL process ``name``'s whole process group and every descendant (also those in other
+        groups, such as task processes); returns the pids killed. It is not restarted."""
+        proc = self.processes.pop(name)
+        self.stopped[name] = proc
+        family = process_family(proc.pid)
+        _signal_group(proc.pid, signal.SIGKILL)
+        for member in family:
+            _kill(member.pid)
+        psutil.wait_procs(family, timeout=10)
+        proc.wait(timeout=10)
+        return [member.pid for member in family]
 
     def stop(self, grace: float = 20.0) -> None:
         """SIGTERM every component's process group, then SIGKILL whatever is left (descendants too)."""
@@ -128,19 +173,16 @@ class AirflowCluster:
         for leftover in alive:
             _kill(leftover.pid)
         psutil.wait_procs(alive, timeout=5)
-        for proc in self.processes.values():
+        for proc in [*self.processes.values(), *self.stopped.values()]:
             if proc.poll() is None:
                 proc.wait(timeout=5)
         self.processes.clear()
+        self.stopped.clear()  # their groups were SIGKILLed and reaped by kill_group
 
     def _all_processes(self) -> list[psutil.Process]:
         family: list[psutil.Process] = []
         for proc in self.processes.values():
-            try:
-                root = psutil.Process(proc.pid)
-                family += [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                continue
+            family += process_family(proc.pid)
         return family
 
     # -- waiting ---------------------------------------------------------------------------
@@ -231,6 +273,7 @@ class AirflowCluster:
                     try_number=ti["try_number"],
                     pid=ti.get("pid"),
                     rendered_map_index=ti.get("rendered_map_index"),
+                    hostname=ti.get("hostname") or None,
                 )
                 for ti in data["task_instances"]
             ),
@@ -243,6 +286,13 @@ class AirflowCluster:
             for ti in self.task_instances(dag_id, run_id)
             if ti.task_id == task_id and ti.map_index == map_index
         )
+
+    def task_instance_tries(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[dict]:
+        """Every try of one task instance (``try_number``, ``state``, ``hostname``...), oldest first."""
+        data = self.api(
+            "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/tries"
+        )
+        return sorted(data["task_instances"], key=lambda t: t["try_number"])
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1, key: str = "return_value") -> Any:
         entry = self.api(
@@ -293,6 +343,15 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def process_family(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (empty once it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def _kill(pid: int) -> None:
