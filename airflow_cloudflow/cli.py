@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", metavar="DIR", help="use local directory DIR as object storage (DIR/bucket/key)")
     run.add_argument("--engine", choices=("interpreter", "airflow"), default="interpreter")
     run.add_argument("--json", action="store_true", help="print one JSON result object on the last line")
+    run.add_argument("--redrive", metavar="MANIFEST",
+                     help="oss://|s3://bucket/key of an earlier Map Run's manifest.json: re-run only its children "
+                          "without a successful record and rewrite its results (interpreter engine)")
 
     render = sub.add_parser("render", help="show the Airflow plan compiled from a definition")
     render.add_argument("definition", metavar="DEFINITION")

@@ -71,6 +71,21 @@ def build_stores(store: str | None):
         raise UsageError(f"cannot configure object storage from the environment: {exc}") from None
 
 
+def read_earlier_map_run(url: str, stores):
+    """``--redrive oss://bucket/…/manifest.json``: the earlier Map Run's results (exit 2 when unreadable)."""
+    from ..exceptions import FlowError, StoreError
+    from ..runtime.redrive import EarlierMapRun
+    from ..storage.urls import parse_url
+
+    try:
+        where = parse_url(url)
+        return EarlierMapRun.read(stores.for_scheme(where.scheme), where.bucket, where.key)
+    except (ValueError, StoreError) as exc:
+        raise UsageError(f"--redrive {url}: {exc}") from None
+    except FlowError as exc:
+        raise UsageError(f"--redrive {url}: {exc.detail}") from None
+
+
 def _airflow_engine(args: argparse.Namespace) -> int:
     """``--engine airflow``: ``airflow_cloudflow.commands.run_airflow`` (imports Airflow)."""
     from . import run_airflow
@@ -80,6 +95,10 @@ def _airflow_engine(args: argparse.Namespace) -> int:
 
 def main(args: argparse.Namespace) -> int:
     if getattr(args, "engine", "interpreter") == "airflow":
+        if getattr(args, "redrive", None):
+            print("airflow-cloudflow run: --redrive runs with --engine interpreter; under Airflow, clear the "
+                  "failed tasks of the DAG run (Clear → only failed) to redrive its Map", file=sys.stderr)
+            return EXIT_USAGE
         return _airflow_engine(args)
     from ..dialects import load_definition
     from ..exceptions import DefinitionError
@@ -98,10 +117,18 @@ def main(args: argparse.Namespace) -> int:
         execution_input = parse_input(args.input, any_json=machine.dialect == "asl")
         stores = build_stores(args.store)
         integrations = build_integrations(args.mocks, stores)
+        earlier = read_earlier_map_run(args.redrive, stores) if getattr(args, "redrive", None) else None
     except UsageError as exc:
         print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = Interpreter(machine, integrations=integrations, stores=stores).execute(execution_input)
+    interpreter = Interpreter(machine, integrations=integrations, stores=stores)
+    if earlier is None:
+        result = interpreter.execute(execution_input)
+    else:
+        from ..runtime.redrive import redrive_runner
+
+        result = interpreter.using(distributed_runner=redrive_runner(earlier)).execute(
+            execution_input, redrive_count=earlier.redrive_count)
     if args.json:
         sys.stdout.write(json.dumps(result.as_json()) + "\n")
     elif result.succeeded:

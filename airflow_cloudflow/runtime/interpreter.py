@@ -127,10 +127,11 @@ class Interpreter:
             timeout_seconds=self.machine.timeout_seconds,
         )
 
-    def execute(self, input: Any, *, execution_name: str | None = None) -> ExecutionResult:
+    def execute(self, input: Any, *, execution_name: str | None = None, redrive_count: int = 0) -> ExecutionResult:
         """Run the whole machine on ``input``. "Execution output … is the output of the last
-        top-level state that ended the flow"."""
+        top-level state that ended the flow". ``redrive_count``: this execution redrives an earlier one."""
         ctx = self.new_context(input, execution_name)
+        ctx.redrive_count = redrive_count
         graph = self.machine.graph
         visited: list[str] = []
         state = graph[graph.start_at]

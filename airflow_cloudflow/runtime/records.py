@@ -30,6 +30,7 @@ class ChildExecution:
     stopped: datetime | None = None
     first_item: int = 0
     item_count: int = 1
+    redrive_count: int = 0  # how often this child was redriven (``--redrive``); 0: the first run
 
     @classmethod
     def make(

@@ -68,7 +68,7 @@ def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix
         record["Error"] = child.error_code or "States.TaskFailed"
         record["Cause"] = child.error_detail or ""
     record.update({
-        "RedriveCount": redrive_count,
+        "RedriveCount": max(redrive_count, child.redrive_count),
         "RedriveStatus": "NOT_REDRIVABLE",
         "RedriveStatusReason": f"Execution is {status} and cannot be redriven",
         "StartDate": iso_millis(child.started),
