@@ -94,6 +94,7 @@ class ShardSummary:
     reused: int  # children whose result a previous attempt had already recorded
     not_run: int = 0  # children not started because the Map Run was stopped (tolerance exceeded)
     generation: int = 0  # the redrive generation of this attempt (0: the first run)
+    map_run_failing: bool = False  # the Map Run's tolerance was exceeded when this shard ended
 
 
 def write_shards(
@@ -312,15 +313,7 @@ def begin_attempt(staging: Staging, shard_index: int, definition: str = "") -> A
     """Read the shard's generation record and write this attempt's start into it. ``definition``
     fingerprints the Map state: a redrive under a different one raises ``RedriveRefused``."""
     key = staging.key("results", f"{shard_index:05d}", "generation.json")
-    try:
-        stream = staging.store.open(staging.bucket, key)
-    except NoSuchObject:
-        state = {"started": None, "completed": None}
-    else:
-        try:
-            state = json.loads(stream.read())
-        finally:
-            stream.close()
+    state = shard_state(staging, shard_index) or {"started": None, "completed": None}
     started, completed = state.get("started"), state.get("completed")
     if started is None:
         generation = 0
@@ -334,16 +327,32 @@ def begin_attempt(staging: Staging, shard_index: int, definition: str = "") -> A
             "the Map's definition changed since this Map Run started, so a redrive would record its children "
             "under two definitions; restore the definition to redrive, or clear the whole DAG run (the Map's "
             "ItemReader task included) to start a new Map Run")
-    body = {"started": generation, "completed": completed, "definition": recorded}
+    body = {**state, "started": generation, "completed": completed, "definition": recorded}
     staging.store.put(staging.bucket, key, json.dumps(body).encode())
     return Attempt(generation, completed, recorded)
 
 
-def end_attempt(staging: Staging, shard_index: int, attempt: Attempt) -> None:
+def end_attempt(staging: Staging, shard_index: int, attempt: Attempt, *, failed_children: int,
+                redrive_count: int) -> None:
+    """Record the attempt as completed, with what a later redrive needs to know: how many children
+    are left failed, and under which redrive of the execution (``redrive_count``) it ran."""
     key = staging.key("results", f"{shard_index:05d}", "generation.json")
     body = json.dumps({"started": attempt.generation, "completed": attempt.generation,
-                       "definition": attempt.definition}).encode()
+                       "definition": attempt.definition, "failed_children": failed_children,
+                       "redrive_count": redrive_count}).encode()
     staging.store.put(staging.bucket, key, body)
+
+
+def shard_state(staging: Staging, shard_index: int) -> dict[str, Any] | None:
+    """The shard's ``generation.json`` (None: it never started)."""
+    try:
+        stream = staging.store.open(staging.bucket, staging.key("results", f"{shard_index:05d}", "generation.json"))
+    except NoSuchObject:
+        return None
+    try:
+        return json.loads(stream.read())
+    finally:
+        stream.close()
 
 
 def run_shard(
@@ -357,6 +366,7 @@ def run_shard(
     stop_when: Callable[[int, int], bool] | None = None,
     total_items: int = 0,
     definition: str = "",
+    redrive_count: int = 0,
     checkpoint_records: int = 200,
     checkpoint_seconds: float = 2.0,
 ) -> ShardSummary:
@@ -415,10 +425,11 @@ def run_shard(
         index = write_shard_files(staging, shard, layout, latest, generation=attempt.generation,
                                   stopped=lambda: stop is not None and stop.stopped)
         final.succeeded, final.failed = index["children"] - index["failed_children"], index["failed_children"]
-    end_attempt(staging, shard.index, attempt)
+    end_attempt(staging, shard.index, attempt, failed_children=final.failed, redrive_count=redrive_count)
     counted = final.succeeded + final.failed
+    failing = stop is not None and (stop.stopped or stop.stop_marked())
     return ShardSummary(shard.index, final.succeeded, final.failed, counted - ran.count, shard.child_count - counted,
-                        attempt.generation)
+                        attempt.generation, failing)
 
 
 class _Counter:
@@ -478,7 +489,8 @@ class StopBoard:
         self.reported = 0
         self.last_check = 0.0
 
-    def _stop_marked(self) -> bool:
+    def stop_marked(self) -> bool:
+        """Whether a ``stop`` marker exists now (one HEAD request)."""
         try:
             self.staging.store.head(self.staging.bucket, f"{self.prefix}/stop")
         except NoSuchObject:
@@ -489,7 +501,7 @@ class StopBoard:
         """True once the Map Run is stopped (looks it up at most every ``check_seconds``)."""
         if not self.stopped and time.monotonic() - self.last_check >= self.check_seconds:
             self.last_check = time.monotonic()
-            self.stopped = self._stop_marked()
+            self.stopped = self.stop_marked()
         return self.stopped
 
     def gate(self, todo: Iterable[Any]) -> Iterator[Any]:

@@ -15,10 +15,14 @@ from typing import Any, Callable, Iterable
 from ..exceptions import ErrorCodes, FlowError
 from ..model import Map, Parallel, State, Wait
 from ..runtime.context import ExecutionContext, new_map_run_name
-from ..runtime.fanout import ChildInput, iter_child_inputs, map_result, result_layout, run_child, run_distributed
+from ..runtime.concurrency import effective_limit
+from ..runtime.fanout import (
+    DISTRIBUTED_MAX_CONCURRENCY, ChildInput, iter_child_inputs, map_result, result_layout, run_child, run_distributed,
+)
 from ..runtime.interpreter import Interpreter
 from .shards import (
-    ShardRef, ShardSummary, Staging, iter_results, map_run_stopped, run_shard, staged_results, write_shards,
+    ShardRef, ShardSummary, Staging, iter_results, map_run_stopped, run_shard, shard_state, staged_results,
+    write_shards,
 )
 from .sizing import ShardPlan
 
@@ -222,7 +226,27 @@ def map_process_step(
         return result_layout(state, ctx, map_run_name, redrive_count=generation)
 
     return run_shard(staging, shard, run_one, concurrency=concurrency, layout_for=layout_for,
-                     stop_when=stop_rule(tolerance), total_items=total_items, definition=map_fingerprint(state))
+                     stop_when=stop_rule(tolerance), total_items=total_items, definition=map_fingerprint(state),
+                     redrive_count=ctx.redrive_count)
+
+
+def redrive_stragglers(interpreter: Interpreter, state: Map, run: "MapRun", staging: Staging,
+                       ctx: ExecutionContext) -> list[ShardSummary]:
+    """A redrive (``ctx.redrive_count`` > 0) reaches the ResultWriter step: a shard that finished
+    before the Map Run's tolerance was exceeded ended successful with failed children, so "Clear →
+    only failed" did not run it again. Its failed children run again here, in this task, exactly
+    as the shard would have run them (one more redrive generation)."""
+    if ctx.redrive_count <= 0:
+        return []
+    threads = effective_limit(state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY) if interpreter.may_block(
+        state.processor) else 1
+    done = []
+    for shard in run.shards:
+        recorded = shard_state(staging, shard.index) or {}
+        if recorded.get("failed_children") and recorded.get("redrive_count", 0) < ctx.redrive_count:
+            done.append(map_process_step(interpreter, state, run.map_run_name, shard, staging, ctx,
+                                         concurrency=threads, tolerance=run.tolerance, total_items=run.total_items))
+    return done
 
 
 def map_fingerprint(state: Map) -> str:
@@ -244,6 +268,7 @@ def map_write_step(
         first_attempt["done"] = True
         if run.error is not None:
             raise FlowError(run.error["Code"], run.error.get("Detail"), state=map_state.name)
+        redrive_stragglers(interp, map_state, run, staging, run_ctx)
         layout = result_layout(map_state, run_ctx, run.map_run_name)
         staged = None if layout is None else staged_results(staging, run.shards, layout)
         watched = _ItemCount(iter_results(staging, run.shards))

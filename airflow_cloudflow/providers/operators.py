@@ -340,13 +340,13 @@ class MapShardOperator(CloudFlowStepOperator):
                  summary.reused)
         result = {"shard": summary.index, "succeeded": summary.succeeded, "failed": summary.failed,
                   "reused": summary.reused, "not_run": summary.not_run, "redrive": summary.generation}
-        if summary.failed or summary.not_run:
-            # red in the grid: this shard holds failed (or unstarted) children. The ResultWriter
-            # task judges the Map's tolerance; "Clear" on this task redrives just those children.
+        if summary.not_run or (summary.failed and summary.map_run_failing):
+            # the Map Run failed (its tolerance exceeded): red in the grid, and "Clear → only failed"
+            # redrives just the failed and unstarted children of this shard
             context["ti"].xcom_push(key="return_value", value=result)
             raise AirflowFailException(
-                f"{summary.failed} of {shard.child_count} child executions failed{stopped}; the ResultWriter "
-                f"task judges the Map's tolerance. Clear this task (only failed) to redrive them.")
+                f"{summary.failed} of {shard.child_count} child executions failed{stopped}; the Map Run's "
+                f"tolerance is exceeded. Clear the failed tasks (only failed) to redrive them.")
         return result
 
 

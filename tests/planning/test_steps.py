@@ -239,3 +239,46 @@ def test_every_task_of_a_run_shares_its_start_time_and_timeout_deadline():
     with pytest.raises(FlowError) as err:
         ctx.check_deadline()
     assert err.value.code == ErrorCodes.TIMEOUT
+
+
+REDRIVE_MAP = """
+- Type: Map
+  Name: M
+  ProcessorConfig: {ExecutionMode: Express}
+  ItemsPath: $Input.Items
+  ToleratedFailureCount: 10
+  Processor:
+    StartAt: T
+    States:
+      - Type: Task
+        Name: T
+        Action: FC:InvokeFunction
+        Parameters:
+          resourceArn: acs:fc:cn-hangzhou:123:functions/charge
+          body.$: $Input
+        End: true
+  End: true
+"""
+
+
+def test_a_redriven_result_writer_reruns_the_failed_children_of_shards_that_succeeded(staging):
+    """Failures within the tolerance leave the shard successful, so Clear → only failed does not
+    run it again: the redriven ResultWriter step runs its failed children itself, once."""
+    m = machine(REDRIVE_MAP)
+    mocks = {"acs:fc:cn-hangzhou:123:functions/charge": {"behaviour": "fail_first_n", "n": 2, "code": "Boom"}}
+    interp = Interpreter(m, integrations=load_mocks(mocks), clock=FakeClock())
+    given = Handoff({"Items": [{"v": i} for i in range(6)]}, "M")
+    ctx = new_context(interp, "exec", given.output, {})
+    run = MapRun.from_json(map_read_step(interp, m.graph["M"], given, ctx, staging, plan_for=TWO_SHARDS_AT_MOST).to_json())
+    area = staging(run.map_run_name)
+    summaries = [map_process_step(interp, m.graph["M"], run.map_run_name, shard, area, ctx, concurrency=1,
+                                  tolerance=run.tolerance, total_items=run.total_items) for shard in run.shards]
+    assert sum(s.failed for s in summaries) == 2 and not any(s.map_run_failing for s in summaries)
+    first = map_write_step(interp, m.graph["M"], run, area, new_context(interp, "exec", given.output, {}))
+    assert [slot.get("ErrorCode") for slot in first.output["Items"]][:2] == ["Boom", "Boom"]
+
+    redrive = new_context(interp, "exec", given.output, {})
+    redrive.redrive_count = 1  # the DAG run was cleared once
+    again = map_write_step(interp, m.graph["M"], run, area, redrive)
+    assert again.output["Items"] == [{"Body": {"v": i}} for i in range(6)]
+    assert map_write_step(interp, m.graph["M"], run, area, redrive).output == again.output  # nothing runs twice

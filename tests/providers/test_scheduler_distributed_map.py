@@ -206,9 +206,8 @@ def test_distributed_map_under_the_scheduler(cluster: AirflowCluster, oss_server
     assert cluster.wait_for_run(DAG_ID, run_id, timeout=300) == "success", cluster.log_tails()
 
     shards = [ti for ti in cluster.task_instances(DAG_ID, run_id) if ti.task_id == "Orders__process"]
-    # a shard holding a failed child is failed (red in the grid, redrivable); the run is tolerated
-    assert [(ti.map_index, ti.state) for ti in shards] == [
-        (i, "failed" if any(i * 10 <= bad < i * 10 + 10 for bad in BAD) else "success") for i in range(4)]
+    # failures within the tolerance: the Map Run succeeded, every shard too
+    assert [(ti.map_index, ti.state) for ti in shards] == [(i, "success") for i in range(4)]
     assert [ti.rendered_map_index for ti in shards] == [f"items {i * 10}-{i * 10 + 9}" for i in range(4)]
     output = _finish_output(cluster, run_id)
     map_run = output["MapRunName"]
@@ -249,7 +248,7 @@ def test_a_shard_killed_mid_run_is_retried_without_duplicate_or_lost_results(
 
     assert cluster.wait_for_run(DAG_ID, run_id, timeout=300) == "success", cluster.log_tails()
     killed = cluster.task_instance(DAG_ID, run_id, "Orders__process", 1)
-    assert killed.try_number == 2 and killed.state == "failed"  # it holds r19, a failed child
+    assert killed.try_number == 2 and killed.state == "success"
     summary = cluster.xcom(DAG_ID, run_id, "Orders__process", map_index=1)
     assert 0 < summary["reused"] < 10  # the retry re-ran only the children without a result
     assert (summary["succeeded"], summary["failed"], summary["redrive"]) == (9, 1, 0)
