@@ -599,29 +599,23 @@ def read_shard_files(staging: Staging, shard_index: int) -> dict[str, Any] | Non
         stream.close()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShardedResults:
-    """Every shard's rendered records (``StagedResults`` for the ResultWriter)."""
+    """Every shard's rendered records (``StagedResults`` for the ResultWriter): counts summed over
+    the shards' ``index.json``."""
 
     store: ObjectStore
     bucket: str
-    indexes: list[dict[str, Any]]
+    indexes: tuple[dict[str, Any], ...]
+    items: int
+    failed_items: int
+    children: int
+    failed_children: int
 
-    @property
-    def items(self) -> int:
-        return sum(i["items"] for i in self.indexes)
-
-    @property
-    def failed_items(self) -> int:
-        return sum(i["failed_items"] for i in self.indexes)
-
-    @property
-    def children(self) -> int:
-        return sum(i["children"] for i in self.indexes)
-
-    @property
-    def failed_children(self) -> int:
-        return sum(i["failed_children"] for i in self.indexes)
+    @classmethod
+    def of(cls, store: ObjectStore, bucket: str, indexes: list[dict[str, Any]]) -> "ShardedResults":
+        totals = {key: sum(i[key] for i in indexes) for key in ("items", "failed_items", "children", "failed_children")}
+        return cls(store, bucket, tuple(indexes), **totals)
 
     def files(self, series: str) -> Iterator[StagedFile]:
         for index in self.indexes:
@@ -642,7 +636,7 @@ def staged_results(staging: Staging, shards: Iterable[ShardRef], layout: ResultL
         if index.get("error"):
             raise FlowError(index["error"]["Code"], index["error"].get("Detail"))
         indexes.append(index)
-    return ShardedResults(staging.store, staging.bucket, indexes)
+    return ShardedResults.of(staging.store, staging.bucket, indexes)
 
 
 def _run_bounded(todo, run_child, concurrency: int) -> Iterator[ChildExecution]:

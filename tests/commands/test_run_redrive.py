@@ -1,7 +1,8 @@
 """``run --redrive MANIFEST``: the CLI redrives an earlier Map Run from its ResultWriter output.
 
-The Map's Task calls a local HTTP server standing for the called function (it counts the calls per
-order): buggy at first, it fails on negative amounts; then it is fixed and the Map Run is redriven.
+The Map's Task calls a local HTTP server standing for the called function (``ChargeFunction``, it
+counts the calls per order): buggy at first, it fails on negative amounts; then it is fixed and the
+Map Run is redriven.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from airflow_cloudflow.cli import main
-from tests.integrations.local_http import LocalHttpServer, Reply
+from tests.integrations.local_http import LocalHttpServer
+from tests.support.charge_function import ChargeFunction
 
 ROWS, BAD = 30, {4, 17, 25}
 
@@ -66,18 +68,6 @@ ASL = {
 }
 
 
-class Function:
-    def __init__(self) -> None:
-        self.fixed, self.calls = False, {}
-
-    def __call__(self, request) -> Reply:
-        order = json.loads(request.body)
-        self.calls[order["id"]] = self.calls.get(order["id"], 0) + 1
-        if order["amount"] < 0 and not self.fixed:
-            return Reply(500, {}, b"negative amounts are not supported")
-        return Reply(200, {"Content-Type": "application/json"}, json.dumps({"charged": order["amount"]}).encode())
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     (tmp_path / "data").mkdir()
@@ -99,7 +89,7 @@ def records(store: Path, manifest: dict, entry_key: str) -> dict[str, list[dict]
 def test_a_redrive_reruns_only_the_failed_children_and_rewrites_the_results(store, tmp_path, capsys):
     flow = tmp_path / "charge.flow.yaml"
     flow.write_text(FLOW.replace("ToleratedFailureCount: 5", "ToleratedFailureCount: 0"))
-    function = Function()
+    function = ChargeFunction()
     with LocalHttpServer(function) as server:
         given = json.dumps({"url": server.url + "/charge"})
         code, first = run(capsys, str(flow), "--input", given, "--store", str(store))

@@ -126,27 +126,10 @@ REDRIVE_FLOW = textwrap.dedent("""\
     """)
 
 
-class ChargeFunction:
-    """The function the Map's Task calls (a local HTTP server stands for it): buggy, it fails on
-    negative amounts; fixed, it charges every order. It counts the calls per order."""
-
-    def __init__(self) -> None:
-        self.fixed = False
-        self.calls: dict[str, int] = {}
-
-    def __call__(self, request):
-        from tests.integrations.local_http import Reply
-
-        order = json.loads(request.body)
-        self.calls[order["id"]] = self.calls.get(order["id"], 0) + 1
-        if order["amount"] < 0 and not self.fixed:
-            return Reply(500, {"Content-Type": "text/plain"}, b"negative amount not supported")
-        return Reply(200, {"Content-Type": "application/json"}, json.dumps({"charged": order["amount"]}).encode())
-
-
 @pytest.fixture(scope="module")
 def charge_function():
     from tests.integrations.local_http import LocalHttpServer
+    from tests.support.charge_function import ChargeFunction
 
     function = ChargeFunction()
     with LocalHttpServer(function) as server:
