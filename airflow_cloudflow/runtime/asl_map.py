@@ -12,7 +12,7 @@ the Map state's effective input". "Each child receives ``{"BatchInput": …, "It
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..exceptions import FlowError, StoreError
 from ..expressions.jsonata_expr import compact, json_type
@@ -67,9 +67,14 @@ class MapView:
     # ---------------------------------------------------------------- items
 
     def items(self, interpreter: "Interpreter") -> Iterator[Any]:
+        return self.sized_items(interpreter)[0]
+
+    def sized_items(self, interpreter: "Interpreter") -> tuple[Iterator[Any], int | None]:
+        """The raw items, and their number when it is known before reading them (an array from
+        ``ItemsPath`` or ``Items``); None for an ItemReader, which streams."""
         reader = self.state.item_reader
         if reader is not None:
-            return self._read(interpreter)
+            return self._read(interpreter), None
         config = self.state.asl_map
         if config is not None and config.items is not None:
             items = evaluate(config.items, self.variables)
@@ -78,12 +83,12 @@ class MapView:
                 raise FlowError(QUERY, f"The JSONata expression '{source}' specified for the field 'Items' returned "
                                        f"an unexpected result type. Expected 'array', but was '{json_type(items)}' "
                                        f"for value: {compact(items)}")
-            return iter(items)
+            return iter(items), len(items)
         items = self.value if self.state.items_path is None else evaluate(self.state.items_path, self.variables)
         if not isinstance(items, list):
             code = QUERY if self.io.jsonata else "States.Runtime"
             raise FlowError(code, f"Map state input must be an array but was: {compact(items)}")
-        return iter(items)
+        return iter(items), len(items)
 
     def _read(self, interpreter: "Interpreter") -> Iterator[Any]:
         from ..storage.readers.asl import read_items
@@ -100,10 +105,12 @@ class MapView:
             raise FlowError("States.ItemReaderFailed", str(exc)) from None
         return read_items(store, reader.resource or reader.source_type, parameters, config, max_items=max_items)
 
-    def selected(self, interpreter: "Interpreter") -> Iterator[Any]:
-        """Items after ItemSelector (evaluated in the parent's context, per item)."""
+    def selected(self, interpreter: "Interpreter", items: Iterator[Any] | None = None) -> Iterator[Any]:
+        """Items (``items``, else ``self.items``) after ItemSelector (evaluated in the parent's
+        context, per item)."""
         selector = self.state.item_constructor
-        items = self.items(interpreter)
+        if items is None:
+            items = self.items(interpreter)
         if selector is None:
             return items
         return (evaluate(selector, self.item_variables(i, item)) for i, item in enumerate(items))
@@ -111,11 +118,21 @@ class MapView:
 
 def iter_child_inputs(interpreter: "Interpreter", state: Map, raw: Any, ctx: ExecutionContext) -> Iterator["ChildInput"]:
     """The children's inputs of a distributed Map entered with ``raw`` (items or batches)."""
+    yield from _child_inputs(interpreter, state, raw, ctx)
+
+
+def _child_inputs(interpreter: "Interpreter", state: Map, raw: Any, ctx: ExecutionContext,
+                  on_total: Callable[[int], None] | None = None) -> Iterator["ChildInput"]:
+    """``iter_child_inputs``; ``on_total(items)`` is told the number of items before the first
+    child input when it is known up front (an array, not an ItemReader)."""
     from .fanout import ChildInput
 
     view = MapView(state, raw, ctx)
     view.limits()
-    items = view.selected(interpreter)
+    raw_items, total = view.sized_items(interpreter)
+    if on_total is not None and total is not None:
+        on_total(total)
+    items = view.selected(interpreter, raw_items)
     batcher = state.item_batcher
     if batcher is None:
         for index, item in enumerate(items):
@@ -168,14 +185,14 @@ class _Counts:
             yield child
 
 
-def result_layout(state: Map, ctx: ExecutionContext, map_run_name: str):
+def result_layout(state: Map, ctx: ExecutionContext, map_run_name: str, redrive_count: int = 0):
     """The AWS record layout of this Map's ResultWriter; None without one (or with WriterConfig only)."""
     writer = state.result_writer
     if writer is None or not writer.resource:
         return None
     from ..storage.writers.asl import layout
 
-    return layout(map_run_arn(state, ctx, map_run_name))
+    return layout(map_run_arn(state, ctx, map_run_name), redrive_count=redrive_count)
 
 
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
@@ -239,15 +256,22 @@ def _formatted(slots: list, config: Any) -> Any:
 
 def run_distributed(interpreter: "Interpreter", state: Map, raw: Any, ctx: ExecutionContext, retry_count: int = 0) -> Any:
     """One Map Run in-process: children bounded by MaxConcurrency (0/absent: 10,000 here capped by
-    the fan-out's pool), each a child execution of its own (it "cannot read outer-scope variables")."""
-    from .concurrency import effective_limit, run_bounded
+    the fan-out's pool), each a child execution of its own (it "cannot read outer-scope variables").
+    Once the failures seen exceed the tolerance no further child starts (``early_stop``; the
+    running ones finish) and the Map fails with ``States.ExceedToleratedFailureThreshold``."""
+    from .concurrency import effective_limit
     from .context import new_map_run_name
+    from .early_stop import EarlyStop
     from .fanout import run_child
 
     view = MapView(state, raw, ctx)
-    limit = effective_limit(view.limits()[0], 100)
+    concurrency, count, percentage = view.limits()
+    limit = effective_limit(concurrency, 100)
     map_run_name = new_map_run_name()
-    inputs = iter_child_inputs(interpreter, state, raw, ctx)
-    children = run_bounded(lambda child: run_child(interpreter, state, child, map_run_name=map_run_name, ctx=ctx),
-                           inputs, limit=limit, threaded=interpreter.may_block(state.processor))
+    # total None (an ItemReader not read to its end): tolerance_exceeded judges a percentage only
+    # when total > 0, so 0 leaves just the count (or the default 0)
+    stop = EarlyStop(lambda failed, total: tolerance_exceeded(failed, total or 0, count, percentage))
+    inputs = _child_inputs(interpreter, state, raw, ctx, on_total=stop.know_total)
+    children = stop.run(lambda child: run_child(interpreter, state, child, map_run_name=map_run_name, ctx=ctx),
+                        inputs, limit=limit, threaded=interpreter.may_block(state.processor))
     return map_result(interpreter, state, children, map_run_name=map_run_name, map_input=raw, ctx=ctx)

@@ -6,20 +6,22 @@ item. If ``ItemBatcher`` is set, group items into batches. Pass each item or bat
 execution of ``Processor`` … After all children finish, collect the results into a JSON array, or
 write them to OSS with ``ResultWriter``." Conformance rule 2 places ``MaxItems`` right after the
 source. Everything streams: a million items are never held in memory (except the ``Items`` output
-when no ResultWriter is set, which must hold every child's output anyway).
+when no ResultWriter is set, which must hold every child's output anyway). In-process, a Map Run
+stops starting children once its tolerance is exceeded (``early_stop``, docs/semantics.md).
 """
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..exceptions import ErrorCodes, FlowError, StoreError
 from ..model import Map
 from .batching import iter_batches
-from .concurrency import effective_limit, run_bounded
+from .concurrency import effective_limit
 from .context import ExecutionContext, child_execution_name, new_map_run_name
+from .early_stop import EarlyStop
 from .evaluation import compiled, evaluate, reads_context
 from .records import FAILED, SUCCEEDED, ChildExecution
 from .states import items_from_path
@@ -60,21 +62,32 @@ def _store(interpreter: "Interpreter", code: str):
 
 def iter_items(interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext) -> Iterator[Any]:
     """The Map's raw items, ``MaxItems`` applied: from the ItemReader, else from ``ItemsPath``."""
+    return _sized_items(interpreter, map_state, map_input, ctx)[0]
+
+
+def _sized_items(
+    interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext
+) -> tuple[Iterator[Any], int | None]:
+    """``iter_items`` and the number of items when it is known before reading them (an ``ItemsPath``
+    list); None for an ItemReader, which streams (its total is known only at its end)."""
     reader = map_state.item_reader
     if reader is None:
-        items: Iterable[Any] = items_from_path(map_state, map_input, ctx)
-        return iter(items[: map_state.max_items] if map_state.max_items else items)
+        items: list[Any] = items_from_path(map_state, map_input, ctx)
+        if map_state.max_items:
+            items = items[: map_state.max_items]
+        return iter(items), len(items)
     from ..storage.readers.cloudflow import read_items
 
     parameters = evaluate(reader.source_parameters, _map_variables(reader.source_parameters, map_state, map_input, ctx))
     store = _store(interpreter, ErrorCodes.ITEM_READER_FAILED)
-    return read_items(
+    stream = read_items(
         store,
         reader.source_type,
         parameters,
         csv_headers=reader.csv_headers,
         max_items=map_state.max_items or None,
     )
+    return stream, None
 
 
 def iter_child_inputs(
@@ -88,7 +101,18 @@ def iter_child_inputs(
 
         yield from asl_child_inputs(interpreter, map_state, map_input, ctx)
         return
-    items = iter_items(interpreter, map_state, map_input, ctx)
+    yield from _child_inputs(interpreter, map_state, map_input, ctx)
+
+
+def _child_inputs(
+    interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext,
+    on_total: Callable[[int], None] | None = None,
+) -> Iterator[ChildInput]:
+    """``iter_child_inputs`` of a CloudFlow Map; ``on_total(items)`` is told the number of items
+    before the first child input when it is known up front (an ``ItemsPath`` list)."""
+    items, total = _sized_items(interpreter, map_state, map_input, ctx)
+    if on_total is not None and total is not None:
+        on_total(total)
     constructor = map_state.item_constructor
     if constructor is not None:
         base = _map_variables(constructor, map_state, map_input, ctx)
@@ -238,13 +262,15 @@ def map_result(
     return {"MapRunName": map_run_name, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
 
 
-def result_layout(map_state: Map, ctx: ExecutionContext, map_run_name: str) -> "ResultLayout | None":
+def result_layout(map_state: Map, ctx: ExecutionContext, map_run_name: str, redrive_count: int = 0
+                  ) -> "ResultLayout | None":
     """How this Map's ResultWriter lays out its records (None: the children go into the output), so
-    the shards that run the children can render their records where they run."""
+    the shards that run the children can render their records where they run (``redrive_count``:
+    how often the children rendered with it were redriven; ASL records carry it)."""
     if map_state.asl is not None:
         from .asl_map import result_layout as asl_result_layout
 
-        return asl_result_layout(map_state, ctx, map_run_name)
+        return asl_result_layout(map_state, ctx, map_run_name, redrive_count)
     if map_state.result_writer is None:
         return None
     from ..storage.writers.cloudflow import layout
@@ -271,16 +297,31 @@ def in_index_order(children: Iterable[ChildExecution], start: int = 0) -> Iterat
 
 def run_distributed(interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext, retry_count: int = 0) -> Any:
     """Run a distributed Map in-process: one MapRun (a fresh 32-hex name), children bounded by
-    MaxConcurrency (default 100), then ``map_result``."""
+    MaxConcurrency (default 100), then ``map_result``. Once the failures seen exceed the tolerance,
+    no further child starts (``early_stop``; the running ones finish) and the Map fails with
+    ``FnF.ExceedToleratedFailureThreshold``, its Detail saying what was not started. An ASL Map
+    (``map_state.asl``) goes to ``asl_map.run_distributed``."""
+    if map_state.asl is not None:
+        from .asl_map import run_distributed as asl_run_distributed
+
+        return asl_run_distributed(interpreter, map_state, map_input, ctx, retry_count)
     map_run_name = new_map_run_name()
     limit = effective_limit(map_state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY)
-    inputs = iter_child_inputs(interpreter, map_state, map_input, ctx)
+    # total None (an ItemReader not read to its end): tolerance_exceeded judges a percentage only
+    # when total > 0, so 0 leaves just the count (or the no-tolerance rule)
+    stop = EarlyStop(lambda failed, total: tolerance_exceeded(map_state, failed, total or 0))
+    inputs = _child_inputs(interpreter, map_state, map_input, ctx, on_total=stop.know_total)
 
     def run(child: ChildInput) -> ChildExecution:
         return run_child(interpreter, map_state, child, map_run_name=map_run_name, ctx=ctx)
 
-    children = run_bounded(run, inputs, limit=limit, threaded=interpreter.may_block(map_state.processor))
-    return map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input, ctx=ctx)
+    children = stop.run(run, inputs, limit=limit, threaded=interpreter.may_block(map_state.processor))
+    try:
+        return map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input, ctx=ctx)
+    except FlowError as err:
+        if stop.stopped and err.code == ErrorCodes.TOLERANCE_EXCEEDED and err.state == map_state.name:
+            raise FlowError(err.code, f"{err.detail}; {stop.summary()}", state=err.state) from None
+        raise
 
 
 __all__ = [
