@@ -410,9 +410,12 @@ def run_shard(
                 this_generation.count(record)
                 if stop is not None and not record.succeeded and stop_when(this_generation.failed_items, total_items):
                     checkpoint.flush()  # this shard alone exceeds the tolerance: stop now, and tell the others
+                    stop.report(this_generation.failed_items, now=True)
                 yield kept
         finally:
             checkpoint.flush()
+            if stop is not None:
+                stop.flush()
 
     ran = _Counter()
     latest = _latest_by_index(sorted(recorded.values(), key=lambda r: r.index),
@@ -472,11 +475,10 @@ def _latest_by_index(earlier: Iterable[Any], fresh: Iterable[Any]) -> Iterator[A
 
 class StopBoard:
     """Early stop across the shards of one Map Run, through the staging store (so it works across
-    machines): each shard publishes its failed-item count when it checkpoints, as the *name* of an
-    empty object (``stop/g<N>/progress/<shard>-<failed>``), so one listing gives every shard's
-    count; when their sum exceeds the tolerance, the shard that sees it writes ``stop/g<N>/stop`` and
-    every shard, looking for it at each checkpoint (every 200 children or 2 s), starts no further
-    child. A shard that starts after the stop runs nothing. ``N`` is the redrive generation: a
+    machines): each shard publishes its failed-item count when it checkpoints (at most once a
+    second) in its own small object ``stop/g<N>/progress/<shard>``; a listing says whose changed;
+    when their sum exceeds the tolerance, the shard that sees it writes ``stop/g<N>/stop`` and every
+    shard, looking for it at least once a second, starts no further child. A shard that starts after the stop runs nothing. ``N`` is the redrive generation: a
     redrive judges its own new failures, not the ones it is there to run again."""
 
     def __init__(self, staging: Staging, shard_index: int, generation: int, *, total_items: int,
@@ -486,8 +488,9 @@ class StopBoard:
         self.total_items, self.exceeded = total_items, exceeded
         self.check_seconds = check_seconds
         self.stopped = False
-        self.reported = 0
-        self.last_check = 0.0
+        self.reported = self.pending = 0
+        self.last_check = self.last_report = 0.0
+        self.counts: dict[str, tuple[str, int]] = {}  # progress key → (ETag, failed items) last read
 
     def stop_marked(self) -> bool:
         """Whether a ``stop`` marker exists now (one HEAD request)."""
@@ -511,22 +514,36 @@ class StopBoard:
                 return
             yield child
 
-    def report(self, failed_items: int) -> None:
-        """Publish this shard's failed items; stop the Map Run when all shards' sum exceeds the tolerance."""
+    def report(self, failed_items: int, *, now: bool = False) -> None:
+        """Publish this shard's failed items (at most every ``check_seconds`` unless ``now``); stop
+        the Map Run when all shards' sum exceeds the tolerance. One small object per shard,
+        overwritten; a listing tells which changed (by ETag), and only those are read again."""
         if failed_items <= self.reported or self.stopped:
             return
-        self.reported = failed_items
+        if not now and time.monotonic() - self.last_report < self.check_seconds:
+            self.pending = failed_items
+            return
+        self.reported, self.pending, self.last_report = failed_items, 0, time.monotonic()
         store, bucket = self.staging.store, self.staging.bucket
-        store.put(bucket, f"{self.prefix}/progress/{self.shard_index:05d}-{failed_items:012d}", b"")
-        counts: dict[str, int] = {}
+        store.put(bucket, f"{self.prefix}/progress/{self.shard_index:05d}", str(failed_items).encode())
         for info in store.list(bucket, f"{self.prefix}/progress/"):
-            shard, _, failed = info.key.rsplit("/", 1)[-1].partition("-")
-            counts[shard] = max(counts.get(shard, 0), int(failed))
-        total_failed = sum(counts.values())
+            known = self.counts.get(info.key)
+            if known is None or known[0] != info.etag:
+                stream = store.open(bucket, info.key)
+                try:
+                    self.counts[info.key] = (info.etag, int(stream.read() or b"0"))
+                finally:
+                    stream.close()
+        total_failed = sum(count for _, count in self.counts.values())
         if self.exceeded(total_failed, self.total_items):
             detail = {"shard": self.shard_index, "failed_items": total_failed, "total_items": self.total_items}
             store.put(bucket, f"{self.prefix}/stop", json.dumps(detail).encode())
             self.stopped = True
+
+    def flush(self) -> None:
+        """Publish a count held back by the throttle (the shard's end)."""
+        if self.pending:
+            self.report(self.pending, now=True)
 
 
 class _ShardTally:
