@@ -343,16 +343,21 @@ def end_attempt(staging: Staging, shard_index: int, attempt: Attempt, *, failed_
     staging.store.put(staging.bucket, key, body)
 
 
-def shard_state(staging: Staging, shard_index: int) -> dict[str, Any] | None:
-    """The shard's ``generation.json`` (None: it never started)."""
+def _read_json(staging: Staging, key: str) -> Any:
+    """A small JSON object of the staging area, or None when it does not exist."""
     try:
-        stream = staging.store.open(staging.bucket, staging.key("results", f"{shard_index:05d}", "generation.json"))
+        stream = staging.store.open(staging.bucket, key)
     except NoSuchObject:
         return None
     try:
         return json.loads(stream.read())
     finally:
         stream.close()
+
+
+def shard_state(staging: Staging, shard_index: int) -> dict[str, Any] | None:
+    """The shard's ``generation.json`` (None: it never started)."""
+    return _read_json(staging, staging.key("results", f"{shard_index:05d}", "generation.json"))
 
 
 def run_shard(
@@ -606,14 +611,7 @@ def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, r
 
 def read_shard_files(staging: Staging, shard_index: int) -> dict[str, Any] | None:
     """The ``index.json`` a shard wrote after rendering its records, or None."""
-    try:
-        stream = staging.store.open(staging.bucket, f"{_segments_prefix(staging, shard_index)}/index.json")
-    except NoSuchObject:
-        return None
-    try:
-        return json.loads(stream.read())
-    finally:
-        stream.close()
+    return _read_json(staging, f"{_segments_prefix(staging, shard_index)}/index.json")
 
 
 @dataclass(frozen=True)

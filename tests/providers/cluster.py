@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 import psutil
 
+from tests.support.ports import free_port
 from tests.providers.airflow_env import AIRFLOW_BIN, AirflowHome
 
 T = TypeVar("T")
@@ -46,12 +46,6 @@ class TaskInstanceInfo:
     rendered_map_index: str | None
     hostname: str | None = None
     """What ``[core] hostname_callable`` returned on the worker that ran (or runs) this try."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _component_args(name: str, port: int) -> list[str]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from tests.support.apt import ensure_packages
+from tests.support.ports import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
@@ -31,12 +31,6 @@ PG_USER = "postgres"
 
 class PostgresError(RuntimeError):
     """initdb, pg_ctl or createdb failed; carries the server log's tail."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_postgres() -> None:
@@ -69,7 +63,7 @@ class PostgresServer:
     ) -> None:
         self.database = database
         self.user = user
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.parent = parent
         self.max_connections = max_connections
         self.data_dir: Path | None = None

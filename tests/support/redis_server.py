@@ -19,16 +19,11 @@ import time
 from pathlib import Path
 
 from tests.support.apt import ensure_packages
+from tests.support.ports import free_port
 
 
 class RedisError(RuntimeError):
     """redis-server did not start; carries its output."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_server_binary() -> str:
@@ -49,7 +44,7 @@ class RedisServer:
     """One Redis server; a context manager (``start`` / ``stop`` also work)."""
 
     def __init__(self, *, port: int | None = None, parent: str | Path | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.parent = parent
         self.dir: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
