@@ -5,7 +5,6 @@ child starts, the running ones finish, and the Map fails with
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from airflow_cloudflow.runtime.interpreter import Interpreter
 from airflow_cloudflow.storage.local import LocalStore
 from airflow_cloudflow.storage.resolver import StoreResolver
 from tests.storage.spy import SpyStore
+from tests.runtime.early_stop_support import marked, ran, write_csv  # noqa: F401  (ran is a fixture)
 
 N = 100_000
 THRESHOLD = ("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded")
@@ -61,33 +61,6 @@ def execute(definition, value, root: Path | None = None, stores=None):
         stores = StoreResolver.local(root)
     interp = Interpreter(definition, integrations=load_mocks({}), clock=FakeClock(), stores=stores)
     return interp.execute(value)
-
-
-@pytest.fixture
-def ran(monkeypatch):
-    """The indexes of the children that ran, in start order."""
-    started: list[int] = []
-    lock = threading.Lock()
-    real = fanout.run_child
-
-    def counting(interp, state, child, **kwargs):
-        with lock:
-            started.append(child.index)
-        return real(interp, state, child, **kwargs)
-
-    monkeypatch.setattr(fanout, "run_child", counting)
-    return started
-
-
-def marked(n: int, failing) -> list[dict]:
-    return [{"k": i, "fail": "y" if failing(i) else "n"} for i in range(n)]
-
-
-def write_csv(root: Path, rows: list[dict]) -> Path:
-    (root / "bkt").mkdir(exist_ok=True)
-    path = root / "bkt" / "items.csv"
-    path.write_text("k,fail\n" + "".join(f"{r['k']},{r['fail']}\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def error(result) -> tuple[str, str]:

@@ -23,6 +23,7 @@ import psutil
 
 from tests.support.ports import free_port
 from tests.providers.airflow_env import AIRFLOW_BIN, AirflowHome
+from tests.support.lifecycle import StartStop
 
 T = TypeVar("T")
 COMPONENTS = ("api-server", "dag-processor", "scheduler", "triggerer")
@@ -56,7 +57,7 @@ def _component_args(name: str, port: int) -> list[str]:
     return [name]
 
 
-class AirflowCluster:
+class AirflowCluster(StartStop):
     """Start with ``with AirflowCluster(home) as cluster:``; ``start_seconds`` is the time to healthy."""
 
     def __init__(
@@ -82,17 +83,6 @@ class AirflowCluster:
         self._client: httpx.Client | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def __enter__(self) -> AirflowCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def component_env(self) -> dict[str, str]:
         """The environment of the control-plane components (api-server, scheduler, ...)."""

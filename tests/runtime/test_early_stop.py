@@ -5,7 +5,6 @@ exactly as if every child had run (docs/semantics.md, "Distributed Map")."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from airflow_cloudflow.storage.local import LocalStore
 from airflow_cloudflow.storage.resolver import StoreResolver
 from tests.runtime.flows import interpreter
 from tests.storage.spy import SpyStore
+from tests.runtime.early_stop_support import marked, ran, write_csv  # noqa: F401  (ran is a fixture)
 
 N = 100_000
 
@@ -75,33 +75,6 @@ def flow(source: str = ITEMS_PATH, processor: str = FAIL_ALL, extra: str = "", w
     States:{processor}
   End: true
 """
-
-
-@pytest.fixture
-def ran(monkeypatch):
-    """The indexes of the children that ran (``fanout.run_child`` calls), in start order."""
-    started: list[int] = []
-    lock = threading.Lock()
-    real = fanout.run_child
-
-    def counting(interp, state, child, **kwargs):
-        with lock:
-            started.append(child.index)
-        return real(interp, state, child, **kwargs)
-
-    monkeypatch.setattr(fanout, "run_child", counting)
-    return started
-
-
-def marked(n: int, failing) -> list[dict]:
-    return [{"k": i, "fail": "y" if failing(i) else "n"} for i in range(n)]
-
-
-def write_csv(root: Path, rows: list[dict]) -> Path:
-    (root / "bkt").mkdir(exist_ok=True)
-    path = root / "bkt" / "items.csv"
-    path.write_text("k,fail\n" + "".join(f"{r['k']},{r['fail']}\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def execute(text: str, value, store: Path | None = None, stores=None):

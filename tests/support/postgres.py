@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tests.support.apt import ensure_packages
 from tests.support.ports import free_port
+from tests.support.lifecycle import StartStop
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
@@ -49,7 +50,7 @@ def _user_exists(name: str) -> bool:
     return True
 
 
-class PostgresServer:
+class PostgresServer(StartStop):
     """One cluster and one database; a context manager (``start`` / ``stop`` also work)."""
 
     def __init__(
@@ -97,17 +98,6 @@ class PostgresServer:
         return self.data_dir / "server.log"
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> PostgresServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         started = time.monotonic()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tests.support.apt import ensure_packages
 from tests.support.ports import free_port
+from tests.support.lifecycle import StartStop
 
 
 class RedisError(RuntimeError):
@@ -40,7 +41,7 @@ def redis_server_binary() -> str:
     return found
 
 
-class RedisServer:
+class RedisServer(StartStop):
     """One Redis server; a context manager (``start`` / ``stop`` also work)."""
 
     def __init__(self, *, port: int | None = None, parent: str | Path | None = None) -> None:
@@ -54,17 +55,6 @@ class RedisServer:
     def url(self) -> str:
         """For ``[celery] broker_url``."""
         return f"redis://127.0.0.1:{self.port}/0"
-
-    def __enter__(self) -> RedisServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def start(self, timeout: float = 30.0) -> None:
         started = time.monotonic()
