@@ -43,9 +43,9 @@ CHILD_POLL_SECONDS = 5
 
 def staging_url(options: DagOptions) -> str:
     """The staging location whose ``callbacks/`` folder holds task tokens (sidecar, else ``[cloudflow]``)."""
-    from .runtime import _settings
+    from .runtime import settings
 
-    return options.staging_url or _settings().staging_url
+    return options.staging_url or settings().staging_url
 
 
 def token_store(options: DagOptions):

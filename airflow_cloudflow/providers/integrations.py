@@ -51,12 +51,6 @@ def aws_clients(aws_conn_id: str):
     return make
 
 
-def _settings():
-    from .runtime import _settings as cached
-
-    return cached()
-
-
 def _flow_folders(options: DagOptions) -> list[Path]:
     from airflow.configuration import conf
 
@@ -104,8 +98,9 @@ class RunOperator:
 def airflow_registry(options: DagOptions) -> IntegrationCatalogue:
     """Every built-in integration plus ``Airflow:Operator``, with Airflow's connections and the DAG's stores."""
     from .hooks import store_resolver_for
+    from .runtime import settings
 
-    allowed = _settings().allowed_modules
+    allowed = settings().allowed_modules
     registry = build_registry(
         connections=connection_lookup,
         stores=lambda: store_resolver_for(options),

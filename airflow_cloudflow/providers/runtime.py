@@ -81,8 +81,6 @@ def settings():
     return load_settings()
 
 
-_settings = settings
-
 
 class StagingNotShared(RuntimeError):
     """The staging default (a folder under AIRFLOW_HOME) with an executor whose workers have their
@@ -117,7 +115,7 @@ def staging_at(options: DagOptions, prefix: str, *, absolute: bool = False) -> S
 
     ``absolute``: ``prefix`` is already a full prefix returned by an earlier call (``Staging.prefix``).
     """
-    url = options.staging_url or _settings().staging_url
+    url = options.staging_url or settings().staging_url
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         path = os.path.abspath(parsed.path if parsed.scheme else url)

@@ -91,9 +91,9 @@ def allowed(monkeypatch):
 
     monkeypatch.setenv("AIRFLOW__CLOUDFLOW__ALLOWED_MODULES",
                        "tests.integrations.pkg_allowed,airflow.providers.standard.operators.bash")
-    runtime._settings.cache_clear()
+    runtime.settings.cache_clear()
     yield
-    runtime._settings.cache_clear()
+    runtime.settings.cache_clear()
 
 
 @pytest.fixture()
@@ -129,7 +129,7 @@ def test_disallowed_callable_fails_the_run_with_a_clear_error(airflow_home, tmp_
     from airflow_cloudflow.providers.engine import run_definition
 
     monkeypatch.setenv("AIRFLOW__CLOUDFLOW__ALLOWED_MODULES", "")
-    runtime._settings.cache_clear()
+    runtime.settings.cache_clear()
     name = "denied_" + uuid.uuid4().hex[:6]
     definition = tmp_path / f"{name}.flow.yaml"
     definition.write_text(f"""Type: StateMachine
@@ -149,7 +149,7 @@ States:
     try:
         result = run_definition(definition, {}, store_dir=str(tmp_path))
     finally:
-        runtime._settings.cache_clear()
+        runtime.settings.cache_clear()
     assert result.status == "Failed"
     assert result.error["Code"] == "Extension.NotAllowed" and "allowed_modules" in result.error["Detail"]
 
