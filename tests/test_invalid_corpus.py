@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from airflow_cloudflow.dialects import lint_path
-from airflow_cloudflow.validate_catalogue import CODES
+from airflow_cloudflow.validation.catalogue import CODES
 
 CORPUS = Path(__file__).parent / "invalid"
 FILES = sorted(CORPUS.glob("*.flow.yaml"))

@@ -34,5 +34,5 @@ def test_core_modules_and_lint_do_not_import_airflow(tmp_path):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 0
     assert "airflow_cloudflow.dialects.cloudflow" in result["imported"]
-    assert "airflow_cloudflow.validate" in result["imported"]
+    assert "airflow_cloudflow.validation.graph" in result["imported"]
     assert result["airflow"] == []

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..diagnostics import ERROR, Issue
 from ..exceptions import DefinitionError
 from ..model import StateMachine
-from .asl import parse_asl
+from .asl.builder import parse_asl
 from .cloudflow import parse_cloudflow
 from .yaml_nodes import YamlDocument
 
@@ -53,7 +53,7 @@ def _parser(file: str | None) -> Parser | None:
 def lint_text(text: str, file: str | None = None) -> tuple[StateMachine | None, list[Issue]]:
     """Load and validate ``text``: the model (``None`` when it could not be built) and *all* issues,
     sorted by line."""
-    from ..validate import validate
+    from ..validation.graph import validate
 
     parser = _parser(file)
     if parser is None:

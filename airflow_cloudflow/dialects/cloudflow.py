@@ -2,7 +2,7 @@
 
 Building never stops at the first problem: every field is type-checked and every issue recorded;
 a state that cannot be built faithfully becomes a placeholder so the graph checks that follow do
-not cascade. Semantic checks (graph, ranges) live in ``airflow_cloudflow.validate``.
+not cascade. Semantic checks (graph, ranges) live in ``airflow_cloudflow.validation.graph``.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def map_tolerance(state: Map, raw_input: Any, ctx: ExecutionContext) -> tuple[in
     step then raises the error, as the interpreter would)."""
     if state.asl is None:
         return state.tolerated_failure_count, state.tolerated_failure_percentage
-    from ..runtime.asl_map import MapView
+    from ..runtime.asl.map import MapView
 
     try:
         _, count, percentage = MapView(state, raw_input, ctx).limits()
@@ -203,7 +203,7 @@ def stop_rule(tolerance: tuple[int | None, float | None] | None) -> Callable[[in
     "failed / items × 100 > percentage", no tolerance: one failure)."""
     if tolerance is None:
         return None
-    from ..runtime.asl_map import tolerance_exceeded
+    from ..runtime.asl.map import tolerance_exceeded
 
     count, percentage = tolerance
     return lambda failed, total: tolerance_exceeded(failed, total, count, percentage)

@@ -97,7 +97,7 @@ def iter_child_inputs(
     is ``{"Items": [...]}``, plus ``"BatchInput"`` only when it is configured. An ASL Map
     (``map_state.asl``) is handed its raw state input and goes to ``asl_map``."""
     if map_state.asl is not None:
-        from .asl_map import iter_child_inputs as asl_child_inputs
+        from .asl.map import iter_child_inputs as asl_child_inputs
 
         yield from asl_child_inputs(interpreter, map_state, map_input, ctx)
         return
@@ -230,7 +230,7 @@ def map_result(
     is then not read.
     """
     if map_state.asl is not None:
-        from .asl_map import map_result as asl_map_result
+        from .asl.map import map_result as asl_map_result
 
         return asl_map_result(interpreter, map_state, children, map_run_name=map_run_name, map_input=map_input,
                               ctx=ctx, staged=staged)
@@ -268,7 +268,7 @@ def result_layout(map_state: Map, ctx: ExecutionContext, map_run_name: str, redr
     the shards that run the children can render their records where they run (``redrive_count``:
     how often the children rendered with it were redriven; ASL records carry it)."""
     if map_state.asl is not None:
-        from .asl_map import result_layout as asl_result_layout
+        from .asl.map import result_layout as asl_result_layout
 
         return asl_result_layout(map_state, ctx, map_run_name, redrive_count)
     if map_state.result_writer is None:
@@ -302,7 +302,7 @@ def run_distributed(interpreter: "Interpreter", map_state: Map, map_input: Any, 
     ``FnF.ExceedToleratedFailureThreshold``, its Detail saying what was not started. An ASL Map
     (``map_state.asl``) goes to ``asl_map.run_distributed``."""
     if map_state.asl is not None:
-        from .asl_map import run_distributed as asl_run_distributed
+        from .asl.map import run_distributed as asl_run_distributed
 
         return asl_run_distributed(interpreter, map_state, map_input, ctx, retry_count)
     map_run_name = new_map_run_name()

@@ -21,7 +21,7 @@ from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
 from .errors import RetryBudget, first_match
 from .evaluation import Compiled, compiled, evaluate, reads_context
-from .asl_run import run_asl_state
+from .asl.run import run_asl_state
 from .states import HANDLERS, wait_seconds
 
 DistributedRunner = Callable[["Interpreter", Map, Any, ExecutionContext, int], Any]
@@ -51,7 +51,7 @@ def plan_state(state: State) -> StatePlan:
         return None if template is None else compiled(template)
 
     if state.asl is not None:
-        from .asl_states import ASL_HANDLERS
+        from .asl.states import ASL_HANDLERS
 
         return StatePlan(ASL_HANDLERS[type(state)], None, None, None, tuple(getattr(state, "retry", ())),
                          tuple(getattr(state, "catch", ())), state.asl)
@@ -227,7 +227,7 @@ class Interpreter:
         """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``; for a
         state carrying ``asl``, ``value`` is its raw input (InputPath is applied here)."""
         if state.asl is not None:
-            from .asl_run import piecewise_wait_seconds
+            from .asl.run import piecewise_wait_seconds
 
             return piecewise_wait_seconds(state, value, ctx)
         return wait_seconds(state, value, ctx)
@@ -248,7 +248,7 @@ class Interpreter:
         GlobalConstructor (merged into ``ctx``), as ``run_state`` does after the state's work. A
         state carrying ``asl`` gets its ASL output processing (``value`` is then its raw input)."""
         if state.asl is not None:
-            from .asl_run import piecewise_finish
+            from .asl.run import piecewise_finish
 
             return piecewise_finish(state, value, raw_output, ctx)
         return self._finish(self.plan(state), state, value, raw_output, ctx, 0)

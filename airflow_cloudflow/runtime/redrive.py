@@ -144,6 +144,6 @@ def _writes_results(state: Map) -> bool:
 def _max_concurrency(state: Map, map_input: Any, ctx: ExecutionContext) -> int | None:
     if state.asl is None:
         return state.max_concurrency
-    from .asl_map import MapView
+    from .asl.map import MapView
 
     return MapView(state, map_input, ctx).limits()[0]

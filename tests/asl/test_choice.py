@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_cloudflow.exceptions import FlowError
-from airflow_cloudflow.expressions.asl_choice import ChoiceSyntaxError, compile_rule, string_matches
+from airflow_cloudflow.expressions.asl.choice import ChoiceSyntaxError, compile_rule, string_matches
 
 
 def ok(rule: dict, value, variables=None) -> bool:

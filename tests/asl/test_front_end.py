@@ -8,7 +8,7 @@ import json
 import pytest
 
 from airflow_cloudflow.dialects import DIALECTS, dialect_for, lint_text, load_definition_text
-from airflow_cloudflow.dialects.asl import machine_name
+from airflow_cloudflow.dialects.asl.builder import machine_name
 from airflow_cloudflow.model import AslIO, Choice, Expression, Literal, Map, Task, Wait
 
 MACHINE = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from airflow_cloudflow.dialects import lint_path
-from airflow_cloudflow.validate_catalogue import ALL_CODES, ASL_CODES
+from airflow_cloudflow.validation.catalogue import ALL_CODES, ASL_CODES
 from tests.test_invalid_corpus import header_expectation, parse_expectation
 
 CORPUS = Path(__file__).resolve().parents[1] / "invalid_asl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from airflow_cloudflow.runtime.asl_context import execution_object
+from airflow_cloudflow.runtime.asl.context import execution_object
 from airflow_cloudflow.runtime.clock import FakeClock
 from airflow_cloudflow.runtime.context import ExecutionContext
 from airflow_cloudflow.runtime.records import SUCCEEDED, ChildExecution

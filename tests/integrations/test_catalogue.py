@@ -113,7 +113,7 @@ def test_oss_actions_use_the_given_stores(tmp_path):
 
 
 def test_lint_knows_exactly_the_cloudflow_actions_that_have_an_integration():
-    from airflow_cloudflow.validate_catalogue import KNOWN_ACTIONS, is_known_action
+    from airflow_cloudflow.validation.catalogue import KNOWN_ACTIONS, is_known_action
 
     registered = {a for a in default_registry().actions() if not a.startswith("arn:")}
     assert registered == set(KNOWN_ACTIONS) - {"Airflow:Operator"}  # that one is added by the Airflow layer

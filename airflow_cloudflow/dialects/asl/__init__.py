@@ -1,0 +1,1 @@
+"""The ASL loader: JSON/YAML state machine definitions into the shared model."""

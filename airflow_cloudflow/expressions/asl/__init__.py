@@ -1,0 +1,1 @@
+"""ASL's expression languages: JSONPath, intrinsic functions, JSONata, Choice rules, I/O paths, payload templates."""
