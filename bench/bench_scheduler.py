@@ -723,7 +723,7 @@ def airflow_defaults(env_keys: list[str]) -> dict[str, str]:
 
 def write_dags(folder: Path, storage: Any, native: int) -> list[str]:
     """The Map flow (with its loader and a sidecar for ``storage``) and the native DAG; their ids."""
-    from airflow_cloudflow.commands.init import LOADER_SOURCE
+    from airflow_cloudflow.loader_file import LOADER_SOURCE
 
     flows = folder / "flows"
     flows.mkdir(parents=True)

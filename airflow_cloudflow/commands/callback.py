@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .run import UsageError
+from .run_setup import UsageError
 
 EXIT_OK, EXIT_USAGE = 0, 2
 

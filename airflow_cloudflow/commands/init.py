@@ -10,26 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-LOADER_NAME = "cloudflow_dags.py"
-LOADER_SOURCE = '''\
-# Turns every *.flow.yaml / *.asl.json below this folder into an Airflow DAG (airflow-cloudflow).
-# Settings without editing a flow: <name>.airflow.yaml beside it, cloudflow.defaults.yaml per folder.
-from airflow_cloudflow.providers.loader import load_flows; load_flows(globals())  # noqa: E702
-'''
-"""The loader file's exact text (the mention of ``airflow`` and ``DAG`` words lets Airflow's
-safe-mode heuristic, which looks for both strings, pick the file up)."""
-
-
-def owned_by_nested_loader(path: Path, root: Path) -> bool:
-    """True when a folder between ``root`` (excluded) and ``path`` holds its own loader file: such a
-    subfolder belongs to that loader (e.g. the private copy ``run --engine airflow`` makes in a DAGs
-    folder), so the outer loader and sub-flow lookups leave its definitions alone."""
-    folder = path.parent
-    while folder != root and root in folder.parents:
-        if (folder / LOADER_NAME).is_file():
-            return True
-        folder = folder.parent
-    return False
+from ..loader_file import LOADER_NAME, LOADER_SOURCE
 
 
 def write_loader(dags_folder: str | Path) -> tuple[int, str]:

@@ -29,7 +29,7 @@ from ..exceptions import AccessDenied, FlowError, NoSuchBucket, NoSuchObject, St
 from ..storage.urls import UnsafeKey, safe_bucket, safe_key
 from .connections import AWS_CONN_ID, ConnectionLookup
 from .oss_actions import StoresSource, body_bytes, read_object, store_for
-from .registry import TaskCall
+from ..runtime.ports import TaskCall
 
 AwsClients = Callable[[str], Any]
 """service name (``lambda``) → a boto3 client."""

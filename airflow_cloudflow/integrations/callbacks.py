@@ -18,13 +18,12 @@ import json
 import os
 import re
 import threading
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from ..exceptions import ErrorCodes, FlowError, NoSuchObject
-from .registry import TaskCall
+from ..runtime.ports import TaskCall, new_task_token
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
 CALLBACK_DIR_ENV = "CLOUDFLOW_CALLBACK_DIR"
@@ -35,12 +34,6 @@ MAX_WAIT_SECONDS = 604800.0
 
 class CallbackError(ValueError):
     """A token is malformed, unknown, or already completed."""
-
-
-def new_task_token(execution_name: str = "", state_name: str = "") -> str:
-    """A fresh, unguessable token (``[A-Za-z0-9_-]``, safe as an object key)."""
-    del execution_name, state_name  # tokens carry no data: they are looked up
-    return "cft-" + uuid.uuid4().hex + uuid.uuid4().hex[:16]
 
 
 def check_token(token: Any) -> str:

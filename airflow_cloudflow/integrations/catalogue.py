@@ -1,4 +1,4 @@
-"""The built-in integrations, wired into one registry (``registry.default_registry()``).
+"""The built-in integrations, wired into one registry (``default_registry()``).
 
 Construction is cheap and offline: runners hold only how to find their connection, stores and
 definitions; nothing connects and boto3 is not imported until a Task calls. Every Action of
@@ -15,7 +15,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from .registry import IntegrationRegistry, TaskCall
+from .registry import IntegrationRegistry
+from ..runtime.ports import TaskCall
 
 CLOUDFLOW_OSS_OPERATIONS = ("GetObject", "PutObject", "CopyObject", "HeadObject", "ListObjects")
 
@@ -137,3 +138,14 @@ def _memo_clients(make: Callable[[str], Any]) -> Callable[[str], Any]:
             return made[service]
 
     return get
+
+
+def default_registry(**wiring: Any) -> IntegrationRegistry:
+    """The built-in integrations, each connecting lazily on first use.
+
+    ``wiring`` (all optional) is passed to ``build_registry``: ``connections`` (conn id →
+    ``RawConnection``; default ``AIRFLOW_CONN_*`` environment variables), ``stores`` (a
+    ``StoreResolver`` or a factory; default from the environment), ``flows`` (where sub-flow
+    definitions are found), ``allowed_modules``, ``callbacks`` (the task-token store).
+    """
+    return build_registry(**wiring)

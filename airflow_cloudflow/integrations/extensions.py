@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import FlowError
-from .registry import TaskCall
+from ..runtime.ports import TaskCall
 
 ALLOWED_ENV = "AIRFLOW__CLOUDFLOW__ALLOWED_MODULES"
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")

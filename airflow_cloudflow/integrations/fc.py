@@ -35,7 +35,7 @@ from ..exceptions import FlowError
 from . import acs_signing, transport
 from .connections import ALIBABA_CONN_ID, ConnectionLookup, alibaba_credentials
 from .http import encode_body
-from .registry import TaskCall
+from ..runtime.ports import TaskCall
 
 ACTION = "FC:InvokeFunction"
 API_VERSION = "2023-03-30"

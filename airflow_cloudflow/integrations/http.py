@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 from ..exceptions import FlowError
 from . import transport
-from .registry import TaskCall
+from ..runtime.ports import TaskCall
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 CALLBACK_HEADER = "X-FnF-Http-Callback-Task-Token"

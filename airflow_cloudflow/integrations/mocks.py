@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..exceptions import ErrorCodes, FlowError
-from .registry import IntegrationRegistry, TaskCall, default_registry
+from .registry import IntegrationRegistry
+from ..runtime.ports import TaskCall
+from .catalogue import default_registry
 
 BEHAVIOURS = ("identity", "constant", "fail", "fail_first_n")
 FC_INVOKE = "FC:InvokeFunction"

@@ -23,7 +23,7 @@ from typing import Any, Callable, Union
 from ..exceptions import AccessDenied, FlowError, NoSuchBucket, NoSuchObject, StoreError
 from ..storage.base import ObjectInfo
 from ..storage.urls import safe_bucket, safe_key
-from .registry import TaskCall
+from ..runtime.ports import TaskCall
 
 StoresSource = Union[Any, Callable[[], Any]]
 """A ``StoreResolver`` or a zero-argument factory returning one (called on first use)."""

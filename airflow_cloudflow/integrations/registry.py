@@ -1,52 +1,24 @@
 """What a Task state calls: an explicit registry from ``Action`` to a runner.
 
 "A Task state calls one API operation of an integrated service as a single unit of work"
-(cloudflow-language §1.2). The default registry holds no real integrations yet; an Action with no
-runner fails the Task with ``FnF.ActionNotSupported`` naming it.
+(cloudflow-language §1.2). An Action with no runner fails the Task with ``FnF.ActionNotSupported``
+naming it. The built-in integrations are wired in ``catalogue.default_registry()``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from ..exceptions import ErrorCodes, FlowError
+from ..runtime.ports import TaskCall, TaskRunner
 
 
-@dataclass(frozen=True)
-class TaskCall:
-    """One invocation: the Task's Action, its evaluated Parameters and where it happens."""
-
-    action: str
-    parameters: Any
-    task_mode: str = "RequestComplete"
-    state_name: str = ""
-    execution_name: str = ""
-    task_token: str | None = None
-    """``$Context.Current.TaskToken`` for ``WaitForCustomCallback`` (None: the runner mints one)."""
-
-    @property
-    def resource(self) -> str | None:
-        """The called resource: FC ``Parameters.resourceArn`` (later a Lambda ``FunctionName``)."""
-        return resource_of(self.action, self.parameters)
-
-
-Runner = Callable[[TaskCall], Any]
-
-
-def resource_of(action: str, parameters: Any) -> str | None:
-    """The resource a call addresses, used to key fakes: ``resourceArn``, ``FunctionName``,
-    else the action itself for ARN-style actions (ASL ``Resource``)."""
-    if isinstance(parameters, dict):
-        for key in ("resourceArn", "FunctionName"):
-            value = parameters.get(key)
-            if isinstance(value, str):
-                return value
-    return action if action.startswith("arn:") else None
+Runner = TaskRunner
 
 
 class IntegrationRegistry:
-    """``Action`` → runner. ``invoke(call)`` returns the raw result (``$Output``)."""
+    """``Action`` → runner. ``invoke(call)`` returns the raw result (``$Output``): the runtime's
+    ``runtime.ports.TaskInvoker``."""
 
     def __init__(self, runners: Mapping[str, Runner] | None = None):
         self._runners: dict[str, Runner] = dict(runners or {})
@@ -89,15 +61,3 @@ class IntegrationRegistry:
         """Whether a call may wait on I/O (decides the thread-pool path); True unless known fast."""
         return True
 
-
-def default_registry(**wiring: Any) -> IntegrationRegistry:
-    """The built-in integrations (``integrations.catalogue``), each connecting lazily on first use.
-
-    ``wiring`` (all optional) is passed to ``catalogue.build_registry``: ``connections`` (conn id →
-    ``RawConnection``; default ``AIRFLOW_CONN_*`` environment variables), ``stores`` (a
-    ``StoreResolver`` or a factory; default from the environment), ``flows`` (where sub-flow
-    definitions are found), ``allowed_modules``, ``callbacks`` (the task-token store).
-    """
-    from .catalogue import build_registry
-
-    return build_registry(**wiring)

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..exceptions import ErrorCodes, FlowError
-from ..commands.init import owned_by_nested_loader
+from ..loader_file import owned_by_nested_loader
 from ..dialects import LINT_PATTERNS
-from .registry import TaskCall
+from ..runtime.ports import TaskCall
 
 FLOWS_ENV = "CLOUDFLOW_FLOWS_DIR"
 FLOW_NOT_FOUND = "FnF.FlowNotExisted"

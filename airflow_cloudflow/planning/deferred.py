@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..exceptions import ErrorCodes, FlowError
-from ..integrations.callbacks import MAX_WAIT_SECONDS, CallbackError, Outcome, new_task_token
-from ..integrations.registry import TaskCall
+from ..integrations.callbacks import MAX_WAIT_SECONDS, CallbackError, Outcome
+from ..runtime.ports import TaskCall, new_task_token
 from ..integrations.subflow import ChildOutcome, SubflowRequest, is_subflow, subflow_output, subflow_request
 from ..model import Literal, State, Task
 from ..runtime.context import ExecutionContext, new_execution_name, valid_execution_name
@@ -314,16 +314,3 @@ def run_deferrable_step(interpreter: Interpreter, state: State, given: Handoff, 
     ctx.clock = clock
     step = twin.run_state(state, given.output, ctx)
     return Handoff(step.output, step.next, ctx.globals)
-
-
-@dataclass(frozen=True)
-class ChildLocator:
-    """Flow name → (dag_id, finish task id) of the DAG the loader builds from that flow."""
-
-    finder: Any  # integrations.subflow.FlowFinder
-
-    def __call__(self, flow_name: str) -> tuple[str, str]:
-        from .plan import plan
-
-        child = plan(self.finder.find(flow_name))
-        return child.dag_id, child.finish

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Map, Parallel, RetryRule, State, StateGraph, StateMachine, Task
 from .deferred import deferrable
@@ -327,3 +328,14 @@ def plan(machine: StateMachine) -> Plan:
     finish = planner.unique("finish")
     planner.steps.append(Step(finish, FINISH, None, (), tuple(terminals), tuple((t, ANY) for t in terminals), ALL_DONE))
     return Plan(dag_id_for(machine), tuple(planner.steps), finish, tuple(terminals))
+
+
+@dataclass(frozen=True)
+class ChildLocator:
+    """Flow name → (dag_id, finish task id) of the DAG the loader builds from that flow."""
+
+    finder: Any  # integrations.subflow.FlowFinder
+
+    def __call__(self, flow_name: str) -> tuple[str, str]:
+        child = plan(self.finder.find(flow_name))
+        return child.dag_id, child.finish

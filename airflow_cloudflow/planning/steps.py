@@ -16,9 +16,9 @@ from ..exceptions import ErrorCodes, FlowError
 from ..model import Map, Parallel, State, Wait
 from ..runtime.context import ExecutionContext, new_map_run_name
 from ..runtime.concurrency import effective_limit
-from ..runtime.fanout import (
-    DISTRIBUTED_MAX_CONCURRENCY, ChildInput, iter_child_inputs, map_result, result_layout, run_child, run_distributed,
-)
+from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY, iter_child_inputs, map_result, run_distributed
+from ..runtime.children import ChildInput, run_child
+from .layouts import result_layout
 from ..runtime.interpreter import Interpreter
 from .shards import (
     ShardRef, ShardSummary, Staging, iter_results, map_run_stopped, run_shard, shard_state, staged_results,

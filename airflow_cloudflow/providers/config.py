@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from airflow.sdk import conf
 
@@ -27,3 +28,9 @@ def load_settings() -> CloudflowSettings:
 
 def _airflow_home() -> str:
     return os.path.expanduser(os.environ.get("AIRFLOW_HOME", "~/airflow"))
+
+
+@lru_cache(maxsize=8)
+def settings():
+    """This process's ``[cloudflow]`` settings (read once)."""
+    return load_settings()

@@ -17,19 +17,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..integrations.registry import TaskCall
+from ..runtime.ports import TaskCall
 from ..integrations.subflow import ChildOutcome, FlowFinder
 from ..model import State
 from ..planning.deferred import (
-    SUBFLOW,
-    ChildLocator,
-    DeferredCalls,
-    DeferringIntegrations,
-    PendingCall,
-    callback_outcome,
-    child_outcome,
+    SUBFLOW, DeferredCalls, DeferringIntegrations, PendingCall, callback_outcome, child_outcome,
     run_deferrable_step,
 )
+from ..planning.plan import ChildLocator
 from ..planning.steps import Handoff
 from .options import DagOptions
 
@@ -43,7 +38,7 @@ CHILD_POLL_SECONDS = 5
 
 def staging_url(options: DagOptions) -> str:
     """The staging location whose ``callbacks/`` folder holds task tokens (sidecar, else ``[cloudflow]``)."""
-    from .runtime import settings
+    from .config import settings
 
     return options.staging_url or settings().staging_url
 
@@ -123,7 +118,7 @@ def outcome_of(context, options: DagOptions, call: PendingCall) -> ChildOutcome:
     """How the waited-for call ended: the child DAG run's state and ``finish`` XComs, or the token record."""
     if call.kind != SUBFLOW:
         return callback_outcome(lambda: token_store(options).outcome(call.token), call)
-    from .operators import ERROR_KEY
+    from .xcom import ERROR_KEY
 
     ti = context["ti"]
     run_state = _state_name(ti.get_dagrun_state(dag_id=call.dag_id, run_id=call.run_id))

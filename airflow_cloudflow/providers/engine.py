@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..commands.init import LOADER_NAME, LOADER_SOURCE
+from ..loader_file import LOADER_NAME, LOADER_SOURCE
 from .sidecar import definition_stem
 
 
@@ -123,7 +123,7 @@ def read_outcome(dag, run_id: str) -> AirflowRunResult:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    from .operators import ERROR_KEY
+    from .xcom import ERROR_KEY
 
     finish = [t for t in dag.tasks if not t.downstream_task_ids][0].task_id
     with create_session() as session:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..integrations.catalogue import IntegrationCatalogue, build_registry
 from ..integrations.extensions import json_result, load_attribute
-from ..integrations.registry import TaskCall
+from ..runtime.ports import TaskCall
 from .options import DagOptions
 
 AIRFLOW_OPERATOR = "Airflow:Operator"
@@ -62,7 +62,7 @@ def _flow_folders(options: DagOptions) -> list[Path]:
 
 def _token_store(options: DagOptions):
     from ..integrations.callbacks import TokenStore
-    from .runtime import staging_at
+    from .staging import staging_at
 
     staging = staging_at(options, "callbacks")
     return TokenStore(staging.store, staging.bucket, staging.prefix.strip("/") + "/")
@@ -98,7 +98,7 @@ class RunOperator:
 def airflow_registry(options: DagOptions) -> IntegrationCatalogue:
     """Every built-in integration plus ``Airflow:Operator``, with Airflow's connections and the DAG's stores."""
     from .hooks import store_resolver_for
-    from .runtime import settings
+    from .config import settings
 
     allowed = settings().allowed_modules
     registry = build_registry(

@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from ..commands.init import owned_by_nested_loader
+from ..loader_file import owned_by_nested_loader
 from ..diagnostics import ERROR, Issue
 from ..dialects import LINT_PATTERNS
 from ..exceptions import DefinitionError

@@ -40,11 +40,14 @@ from ..planning.steps import (
 from .options import DagOptions
 from .retry import RetryableFlowFailure
 from .shard_slots import shard_planner, warn_slow_lost_worker_detection
-from .runtime import StagingNotShared, build_interpreter, check_staging_shared, execution_input, execution_name, staging_at
+from .runtime import (
+    StagingNotShared, build_interpreter, check_staging_shared, execution_input, execution_name,
+)
+from .staging import staging_at
+from .xcom import ERROR_KEY
 
 log = logging.getLogger(__name__)
 
-ERROR_KEY = "cloudflow_error"
 MAP_RUN_KEY = "cloudflow_map_run"
 """The Map Run record the ResultWriter task reads (the Map's input, globals, shards, reader error)."""
 MAP_SHARDS_KEY = "cloudflow_map_shards"

@@ -7,17 +7,12 @@ DAG file is parsed).
 
 from __future__ import annotations
 
-import os
 import re
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urlparse
 
 from ..integrations.mocks import load_mocks
 from ..model import StateMachine
-from ..planning.shards import Staging
 from ..runtime.interpreter import Interpreter
-from ..storage.local import LocalStore
 from .options import DagOptions
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -73,15 +68,6 @@ def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = 
     return Interpreter(machine, integrations=integrations, stores=_store_resolver(options))
 
 
-@lru_cache(maxsize=8)
-def settings():
-    """This process's ``[cloudflow]`` settings (read once)."""
-    from .config import load_settings
-
-    return load_settings()
-
-
-
 class StagingNotShared(RuntimeError):
     """The staging default (a folder under AIRFLOW_HOME) with an executor whose workers have their
     own disks: shards written by one worker would be invisible to the others."""
@@ -108,25 +94,3 @@ def _configured_staging() -> bool:
     from airflow.sdk import conf
 
     return bool((conf.get("cloudflow", "staging_url", fallback="") or "").strip())
-
-
-def staging_at(options: DagOptions, prefix: str, *, absolute: bool = False) -> Staging:
-    """The staging area of one Map Run: ``staging_url`` (sidecar, else ``[cloudflow]``) + ``prefix``.
-
-    ``absolute``: ``prefix`` is already a full prefix returned by an earlier call (``Staging.prefix``).
-    """
-    url = options.staging_url or settings().staging_url
-    parsed = urlparse(url)
-    if parsed.scheme in ("", "file"):
-        path = os.path.abspath(parsed.path if parsed.scheme else url)
-        store = LocalStore(os.path.dirname(path))
-        bucket = os.path.basename(path)
-        store.create_bucket(bucket)
-        return Staging(store, bucket, prefix)
-    if parsed.scheme in ("oss", "s3"):
-        store = _store_resolver(options).for_scheme(parsed.scheme)
-        base = parsed.path.strip("/")
-        return Staging(store, parsed.netloc, f"{base}/{prefix}" if base and not absolute else prefix)
-    raise ValueError(f"[cloudflow] staging_url must be file://, oss:// or s3://, got {url!r}")
-
-

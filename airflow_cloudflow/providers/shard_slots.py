@@ -50,7 +50,7 @@ def parallel_limits(state: Map, options: DagOptions) -> dict[str, int]:
     """Every limit on the Map's running shard instances, by name (for the log and the docs)."""
     from airflow.sdk import conf
 
-    from .runtime import settings
+    from .config import settings
 
     instances, _ = split_concurrency(state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY)
     override = options.shard_parallelism or settings().shard_parallelism
@@ -71,7 +71,7 @@ def parallel_limits(state: Map, options: DagOptions) -> dict[str, int]:
 
 def shard_planner(state: Map, options: DagOptions) -> tuple[Callable[[int], ShardPlan], dict[str, int]]:
     """``plan_for(children)`` for this Map under this Airflow, and the limits it was derived from."""
-    from .runtime import settings
+    from .config import settings
 
     config = settings()
     limits = parallel_limits(state, options)

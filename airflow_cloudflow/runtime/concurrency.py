@@ -15,6 +15,9 @@ from ..model import Map, Parallel, StateGraph, Task, Wait
 T = TypeVar("T")
 U = TypeVar("U")
 
+INLINE_MAX_CONCURRENCY = 40
+"""Inline Map: "Inline maximum and default is **40**"."""
+
 
 def graph_may_block(graph: StateGraph, task_may_block: Callable[[str], bool] | None = None) -> bool:
     """True when a scope (or any scope inside it) holds a Wait, or a Task whose Action may block

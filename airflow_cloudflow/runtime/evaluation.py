@@ -10,9 +10,13 @@ compiled expressions' ``roots``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from ..model import ArrayTemplate, Expression, Literal, ObjectTemplate
+from ..exceptions import ErrorCodes, FlowError
+from ..model import ArrayTemplate, Expression, Literal, Map, ObjectTemplate, State
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import ExecutionContext
 
 Run = Callable[[dict], Any]
 
@@ -94,3 +98,28 @@ def reads_context(template: Any) -> bool:
 def evaluate(template: Any, variables: dict) -> Any:
     """The JSON value ``template`` stands for under ``variables``."""
     return compiled(template).run(variables)
+
+
+def state_variables(
+    template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int = 0, **current: Any
+) -> dict:
+    """Variables for a template evaluated during ``state``'s work (``$Input`` = its input);
+    ``current`` adds fields to ``$Context.Current`` (e.g. ``TaskToken``)."""
+    variables = {"Input": value, "Global": ctx.globals}
+    if reads_context(template):
+        variables["Context"] = ctx.current(state.name, value, retry_count, **current)
+    return variables
+
+
+def items_from_path(state: Map, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> list:
+    """"``ItemsPath`` … Must evaluate to a JSON array. May use ``$Input`` and ``$Context``"."""
+    if state.items_path is None:
+        raise FlowError(ErrorCodes.RUNTIME, "the Map has no ItemsPath", state=state.name)
+    items = state.items_path.compiled.evaluate(state_variables(state.items_path, state, value, ctx, retry_count))
+    if not isinstance(items, list):
+        raise FlowError(
+            ErrorCodes.RUNTIME,
+            f"ItemsPath {state.items_path.source!r} must give an array, got {type(items).__name__}",
+            state=state.name,
+        )
+    return items

@@ -12,36 +12,24 @@ stops starting children once its tolerance is exceeded (``early_stop``, docs/sem
 
 from __future__ import annotations
 
-import heapq
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..exceptions import ErrorCodes, FlowError, StoreError
 from ..model import Map
 from .batching import iter_batches
 from .concurrency import effective_limit
-from .context import ExecutionContext, child_execution_name, new_map_run_name
+from .children import ChildInput, in_index_order, run_child
+from .context import ExecutionContext, new_map_run_name
 from .early_stop import EarlyStop
-from .evaluation import compiled, evaluate, reads_context
-from .records import FAILED, SUCCEEDED, ChildExecution
-from .states import items_from_path
+from .evaluation import compiled, evaluate, items_from_path, reads_context
+from .ports import StagedCounts
+from .records import SUCCEEDED, ChildExecution
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..storage.writers.files import ResultLayout, StagedResults
     from .interpreter import Interpreter
 
 DISTRIBUTED_MAX_CONCURRENCY = 100
 """Distributed Map: "MaxConcurrency … Quota default **100**"."""
-
-
-@dataclass(frozen=True)
-class ChildInput:
-    """The input of child ``index``, covering items ``first_item`` … ``first_item+item_count-1``."""
-
-    index: int
-    first_item: int
-    item_count: int
-    input: Any
 
 
 def _map_variables(template: Any, map_state: Map, map_input: Any, ctx: ExecutionContext) -> dict:
@@ -76,11 +64,9 @@ def _sized_items(
         if map_state.max_items:
             items = items[: map_state.max_items]
         return iter(items), len(items)
-    from ..storage.readers.cloudflow import read_items
-
     parameters = evaluate(reader.source_parameters, _map_variables(reader.source_parameters, map_state, map_input, ctx))
     store = _store(interpreter, ErrorCodes.ITEM_READER_FAILED)
-    stream = read_items(
+    stream = interpreter.stores.read_cloudflow_items(
         store,
         reader.source_type,
         parameters,
@@ -137,26 +123,6 @@ def _child_inputs(
         yield ChildInput(index, first, len(batch), payload)
 
 
-def run_child(
-    interpreter: "Interpreter", map_state: Map, child: ChildInput, *, map_run_name: str, ctx: ExecutionContext
-) -> ChildExecution:
-    """Run one child execution of the Processor. It is an execution of its own: its
-    ``$Context.Execution`` is its name and input, and it "cannot see the parent's ``$Global``"."""
-    name = child_execution_name(map_run_name, child.index)
-    child_ctx = ExecutionContext(name, child.input, clock=ctx.clock, flow_name=ctx.flow_name, deadline=ctx.deadline)
-    try:
-        output = interpreter.run_graph(map_state.processor, child.input, child_ctx)
-    except FlowError as err:
-        return ChildExecution.make(
-            name, child.index, FAILED, child.input, None, err.code, err.detail,
-            child_ctx.started, ctx.clock.now(), child.first_item, child.item_count,
-        )
-    return ChildExecution.make(
-        name, child.index, SUCCEEDED, child.input, output, None, None,
-        child_ctx.started, ctx.clock.now(), child.first_item, child.item_count,
-    )
-
-
 def tolerance_exceeded(map_state: Map, failed: int, total: int) -> bool:
     """"With no tolerance set, one failed child fails the Map. With ``ToleratedFailureCount`` N, the
     Map fails only when failures > N. With ``ToleratedFailurePercentage`` P, the Map fails only when
@@ -195,7 +161,7 @@ class _Tally:
                 self.failed_children += 1
             yield child
 
-    def take(self, staged: "StagedResults") -> None:
+    def take(self, staged: "StagedCounts") -> None:
         """Counts the shards already made (their records were rendered where they ran)."""
         self.total, self.failed = staged.items, staged.failed_items
         self.children, self.failed_children = staged.children, staged.failed_children
@@ -218,7 +184,7 @@ def map_result(
     map_run_name: str,
     map_input: Any,
     ctx: ExecutionContext,
-    staged: "StagedResults | None" = None,
+    staged: "StagedCounts | None" = None,
 ) -> Any:
     """Turn the children into the Map's ``$Output``, or raise ``FnF.ExceedToleratedFailureThreshold``.
 
@@ -226,7 +192,7 @@ def map_result(
     manifest are written (also when the tolerance is exceeded) and the output is
     ``{"MapRunName", "ResultWriterDetails": {"Bucket", "Key"}}``. Children may come in any order.
     An ASL Map (``map_state.asl``) goes to ``asl_map.map_result``. ``staged``: with a ResultWriter,
-    the records were already rendered by the shards that ran them (``result_layout``); ``children``
+    the records were already rendered by the shards that ran them (``planning.layouts``); ``children``
     is then not read.
     """
     if map_state.asl is not None:
@@ -242,57 +208,21 @@ def map_result(
             slots[child.index] = child.output if child.status == SUCCEEDED else failed_slot(child)
         tally.check(map_state)
         return {"Items": [slots[i] for i in range(len(slots))]}
-    from ..storage.urls import join_key
-    from ..storage.writers.cloudflow import result_prefix, write_results
-
     params = evaluate(writer.parameters, _map_variables(writer.parameters, map_state, map_input, ctx))
     if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
         raise FlowError(ErrorCodes.RESULT_WRITER_FAILED, "ResultWriter Parameters need a Bucket", state=map_state.name)
     bucket, prefix = params["Bucket"], params.get("Prefix") or ""
     store = _store(interpreter, ErrorCodes.RESULT_WRITER_FAILED)
+    write = interpreter.stores.write_cloudflow_results
     if staged is not None:
         tally.take(staged)
-        write_results(store, bucket=bucket, prefix=prefix, map_run_name=map_run_name, flow_name=ctx.flow_name,
-                      staged=staged)
+        key = write(store, bucket=bucket, prefix=prefix, map_run_name=map_run_name, flow_name=ctx.flow_name,
+                    staged=staged)
     else:
-        write_results(store, bucket=bucket, prefix=prefix, map_run_name=map_run_name, flow_name=ctx.flow_name,
-                      children=in_index_order(tally.watch(children)))
+        key = write(store, bucket=bucket, prefix=prefix, map_run_name=map_run_name, flow_name=ctx.flow_name,
+                    children=in_index_order(tally.watch(children)))
     tally.check(map_state)
-    key = join_key(result_prefix(prefix, map_run_name), "manifest.json")
     return {"MapRunName": map_run_name, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
-
-
-def result_layout(map_state: Map, ctx: ExecutionContext, map_run_name: str, redrive_count: int = 0
-                  ) -> "ResultLayout | None":
-    """How this Map's ResultWriter lays out its records (None: the children go into the output), so
-    the shards that run the children can render their records where they run (``redrive_count``:
-    how often the children rendered with it were redriven; ASL records carry it)."""
-    if map_state.asl is not None:
-        from .asl.map import result_layout as asl_result_layout
-
-        return asl_result_layout(map_state, ctx, map_run_name, redrive_count)
-    if map_state.result_writer is None:
-        return None
-    from ..storage.writers.cloudflow import layout
-
-    return layout(ctx.flow_name)
-
-
-def in_index_order(children: Iterable[ChildExecution], start: int = 0) -> Iterator[ChildExecution]:
-    """Re-order children arriving in completion order (a small heap holds the early ones)."""
-    pending: list[tuple[int, ChildExecution]] = []
-    expected = start
-    for child in children:
-        if child.index == expected and not pending:
-            expected += 1
-            yield child
-            continue
-        heapq.heappush(pending, (child.index, child))
-        while pending and pending[0][0] == expected:
-            expected += 1
-            yield heapq.heappop(pending)[1]
-    while pending:
-        yield heapq.heappop(pending)[1]
 
 
 def run_distributed(interpreter: "Interpreter", map_state: Map, map_input: Any, ctx: ExecutionContext, retry_count: int = 0) -> Any:
@@ -331,7 +261,6 @@ __all__ = [
     "run_child",
     "tolerance_exceeded",
     "map_result",
-    "result_layout",
     "in_index_order",
     "run_distributed",
 ]

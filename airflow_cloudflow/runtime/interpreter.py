@@ -14,25 +14,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
 from ..exceptions import ErrorCodes, ErrorInfo, FlowError
-from ..integrations.registry import IntegrationRegistry, default_registry
 from ..model import CatchRule, Map, State, StateGraph, StateMachine, Wait
 from .clock import Clock, SystemClock
 from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
 from .errors import RetryBudget, first_match
 from .evaluation import Compiled, compiled, evaluate, reads_context
+from .ports import MapStorage, NoIntegrations, TaskInvoker
+from .records import StepResult
 from .asl.run import run_asl_state
 from .states import HANDLERS, wait_seconds
 
 DistributedRunner = Callable[["Interpreter", Map, Any, ExecutionContext, int], Any]
-
-class StepResult(NamedTuple):
-    """One state's outcome: its output and the next state in its scope (None ends the scope).
-    (An immutable named tuple: it is built once per state on the hot path.)"""
-
-    output: Any
-    next: str | None
-
 
 class StatePlan(NamedTuple):
     """What ``run_state`` needs of a state, looked up once: its handler and compiled constructors."""
@@ -90,19 +83,21 @@ class ExecutionResult:
 
 
 class Interpreter:
-    """Runs one machine. ``integrations`` answers Task calls, ``stores`` (a ``StoreResolver``)
-    serves ItemReader/ResultWriter, ``clock`` every wait."""
+    """Runs one machine. ``integrations`` (a ``ports.TaskInvoker``) answers Task calls, ``stores``
+    (a ``ports.MapStorage``) serves ItemReader/ResultWriter, ``clock`` every wait. Without
+    ``integrations`` every Task fails with ``FnF.ActionNotSupported``: the CLI, the operators and
+    sub-flows hand in ``integrations.catalogue.default_registry()`` (or mocks)."""
 
     def __init__(
         self,
         machine: StateMachine,
         *,
-        integrations: IntegrationRegistry | None = None,
-        stores: Any = None,
+        integrations: TaskInvoker | None = None,
+        stores: MapStorage | None = None,
         clock: Clock | None = None,
     ):
         self.machine = machine
-        self.integrations = integrations if integrations is not None else default_registry()
+        self.integrations: TaskInvoker = integrations if integrations is not None else NoIntegrations()
         self.stores = stores
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._blocking: dict[int, bool] = {}
@@ -227,7 +222,7 @@ class Interpreter:
         """A Wait state's ``Seconds`` (or ``Seconds.$``) evaluated against its ``$Input``; for a
         state carrying ``asl``, ``value`` is its raw input (InputPath is applied here)."""
         if state.asl is not None:
-            from .asl.run import piecewise_wait_seconds
+            from .asl.states import piecewise_wait_seconds
 
             return piecewise_wait_seconds(state, value, ctx)
         return wait_seconds(state, value, ctx)

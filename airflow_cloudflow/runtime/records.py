@@ -1,13 +1,22 @@
-"""Child executions: the unit of accounting everywhere (results, logs, counters), batched or not."""
+"""What runs produce: one state's ``StepResult``; child executions, the unit of accounting
+everywhere (results, logs, counters), batched or not."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
+
+
+class StepResult(NamedTuple):
+    """One state's outcome: its output and the next state in its scope (None ends the scope).
+    (An immutable named tuple: it is built once per state on the hot path.)"""
+
+    output: Any
+    next: str | None
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ def _asl_record(raw: dict) -> ChildExecution:
 def redrive_runner(earlier: EarlierMapRun) -> Callable[..., Any]:
     """A distributed-Map runner (``Interpreter.using``) that redrives ``earlier`` in the first
     distributed Map with a ResultWriter, and runs any other Map as usual."""
-    from .fanout import DISTRIBUTED_MAX_CONCURRENCY, iter_child_inputs, map_result, run_child, run_distributed
+    from .fanout import DISTRIBUTED_MAX_CONCURRENCY, iter_child_inputs, map_result, run_distributed
+    from .children import run_child
 
     used = {"done": False}
 

@@ -5,23 +5,19 @@ returns ``(raw_output, next)`` where ``raw_output`` is ``$Output`` and ``next`` 
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..exceptions import ErrorCodes, FlowError
-from ..integrations.callbacks import new_task_token
-from ..integrations.registry import TaskCall
 from ..model import Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
 from .clock import seconds_value
-from .concurrency import effective_limit, run_bounded
+from .concurrency import INLINE_MAX_CONCURRENCY, effective_limit, run_bounded
 from .context import ExecutionContext
-from .evaluation import evaluate, reads_context
+from .evaluation import evaluate, items_from_path, reads_context, state_variables
+from .ports import TaskCall, new_task_token
+from .tasks import _invoke, _invoke_with_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interpreter import Interpreter
-
-INLINE_MAX_CONCURRENCY = 40
-"""Inline Map: "Inline maximum and default is **40**"."""
 
 CUSTOM_CALLBACK = "WaitForCustomCallback"
 """The TaskMode that "pauses until someone calls ReportTaskSucceeded/ReportTaskFailed" (§4.1)."""
@@ -30,17 +26,6 @@ FAIL_DEFAULT_CODE = "FnF.Fail"
 """The error code of a Fail state written without ``Code`` (docs/semantics.md)."""
 
 Handler = Callable[["Interpreter", Any, Any, ExecutionContext, int], tuple[Any, "str | None"]]
-
-
-def state_variables(
-    template: Any, state: State, value: Any, ctx: ExecutionContext, retry_count: int = 0, **current: Any
-) -> dict:
-    """Variables for a template evaluated during ``state``'s work (``$Input`` = its input);
-    ``current`` adds fields to ``$Context.Current`` (e.g. ``TaskToken``)."""
-    variables = {"Input": value, "Global": ctx.globals}
-    if reads_context(template):
-        variables["Context"] = ctx.current(state.name, value, retry_count, **current)
-    return variables
 
 
 def _next(state: State) -> str | None:
@@ -135,37 +120,6 @@ def run_task(interp: "Interpreter", state: Task, value: Any, ctx: ExecutionConte
     return _invoke(interp, call), _next(state)
 
 
-def _invoke(interp: "Interpreter", call: TaskCall) -> Any:
-    try:
-        return interp.integrations.invoke(call)
-    except FlowError:
-        raise
-    except Exception as exc:  # an integration bug or a client library error: a Task failure
-        raise FlowError(ErrorCodes.TASK_FAILED, f"{type(exc).__name__}: {exc}", state=call.state_name) from exc
-
-
-def _invoke_with_timeout(interp: "Interpreter", call: TaskCall, ctx: ExecutionContext, timeout: float, code: str) -> Any:
-    """Run the call in a daemon worker thread and stop waiting after ``timeout`` seconds."""
-    done = threading.Event()
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = _invoke(interp, call)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name=f"task-{call.state_name}", daemon=True).start()
-    if not ctx.clock.wait(done, timeout):
-        what = "Task" if code == ErrorCodes.TASK_TIMEOUT else "execution"
-        raise FlowError(code, f"the {what} exceeded its Timeout of {timeout:g}s", state=call.state_name)
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def run_parallel(interp: "Interpreter", state: Parallel, value: Any, ctx: ExecutionContext, retry_count: int):
     """"Every branch receives the same input"; "All branches start concurrently"; "The combined
     output is a map keyed ``Branch<Index>``". An uncaught branch failure fails the Parallel."""
@@ -198,20 +152,6 @@ def run_map(interp: "Interpreter", state: Map, value: Any, ctx: ExecutionContext
     for index, output in run_bounded(run_item, enumerate(items), limit=limit, threaded=interp.may_block(processor)):
         outputs[index] = output
     return {"Items": outputs}, _next(state)
-
-
-def items_from_path(state: Map, value: Any, ctx: ExecutionContext, retry_count: int = 0) -> list:
-    """"``ItemsPath`` … Must evaluate to a JSON array. May use ``$Input`` and ``$Context``"."""
-    if state.items_path is None:
-        raise FlowError(ErrorCodes.RUNTIME, "the Map has no ItemsPath", state=state.name)
-    items = state.items_path.compiled.evaluate(state_variables(state.items_path, state, value, ctx, retry_count))
-    if not isinstance(items, list):
-        raise FlowError(
-            ErrorCodes.RUNTIME,
-            f"ItemsPath {state.items_path.source!r} must give an array, got {type(items).__name__}",
-            state=state.name,
-        )
-    return items
 
 
 HANDLERS: dict[type, Handler] = {

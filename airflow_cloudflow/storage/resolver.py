@@ -7,6 +7,7 @@ from typing import Mapping
 
 from ..exceptions import StoreError
 from .base import ObjectStore
+from .map_files import MapFiles
 
 OSS_ENV = "AIRFLOW_CONN_OSS_DEFAULT"
 AWS_ENV = "AIRFLOW_CONN_AWS_DEFAULT"
@@ -23,8 +24,9 @@ class StoreNotConfigured(StoreError):
     """No store is configured for a scheme."""
 
 
-class StoreResolver:
-    """Maps a scheme to its store: ``StoreResolver({"oss": OssStore(...), "s3": S3Store(...)})``."""
+class StoreResolver(MapFiles):
+    """Maps a scheme to its store: ``StoreResolver({"oss": OssStore(...), "s3": S3Store(...)})``.
+    With ``MapFiles`` it is the runtime's ``MapStorage`` port (what ``Interpreter(stores=)`` takes)."""
 
     def __init__(self, stores: dict[str, ObjectStore]):
         self._stores = dict(stores)

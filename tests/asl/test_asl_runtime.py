@@ -170,12 +170,12 @@ def test_distributed_batches_and_result_writer(tmp_path):
 def test_distributed_result_writer_streams_the_children(tmp_path, monkeypatch):
     """With a ResultWriter each child's record is written as the child completes, not after every
     child of the Map Run has been collected in memory."""
-    from airflow_cloudflow.runtime import fanout
+    from airflow_cloudflow.runtime.asl import map as asl_map
     from airflow_cloudflow.storage.writers import asl as asl_writer
 
     (tmp_path / "out").mkdir()
     started, lag = [], []
-    run_child, child_record = fanout.run_child, asl_writer.child_record
+    run_child, child_record = asl_map.run_child, asl_writer.child_record
 
     def counting_run_child(*args, **kwargs):
         started.append(1)
@@ -185,7 +185,7 @@ def test_distributed_result_writer_streams_the_children(tmp_path, monkeypatch):
         lag.append(len(started) - child.index)  # children started but not yet written
         return child_record(child, *args)
 
-    monkeypatch.setattr(fanout, "run_child", counting_run_child)
+    monkeypatch.setattr(asl_map, "run_child", counting_run_child)
     monkeypatch.setattr(asl_writer, "child_record", watching_child_record)
     proc = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
             "States": {"P": {"Type": "Pass", "End": True}}}

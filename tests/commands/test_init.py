@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from airflow_cloudflow.cli import main as cli_main
-from airflow_cloudflow.commands.init import LOADER_NAME, LOADER_SOURCE
+from airflow_cloudflow.loader_file import LOADER_NAME, LOADER_SOURCE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

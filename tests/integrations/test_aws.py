@@ -15,7 +15,7 @@ import pytest
 
 from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.integrations.aws import LambdaInvoke, S3Action
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 from airflow_cloudflow.storage.resolver import StoreResolver
 from tests.integrations.local_http import LocalHttpServer, Recorded, Reply
 

@@ -11,8 +11,10 @@ import pytest
 from airflow_cloudflow.cli import main as cli
 from airflow_cloudflow.dialects import load_definition_text
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
-from airflow_cloudflow.integrations.callbacks import CallbackError, Outcome, TokenStore, check_token, new_task_token
-from airflow_cloudflow.integrations.registry import TaskCall, default_registry
+from airflow_cloudflow.integrations.callbacks import CallbackError, Outcome, TokenStore, check_token
+from airflow_cloudflow.runtime.ports import new_task_token
+from airflow_cloudflow.runtime.ports import TaskCall
+from airflow_cloudflow.integrations.catalogue import default_registry
 from airflow_cloudflow.runtime.interpreter import Interpreter
 from tests.integrations.local_http import LocalHttpServer, Recorded, Reply
 

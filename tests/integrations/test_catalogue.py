@@ -11,7 +11,9 @@ import pytest
 from airflow_cloudflow.dialects import load_definition_text
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
 from airflow_cloudflow.integrations.mocks import load_mocks
-from airflow_cloudflow.integrations.registry import IntegrationRegistry, TaskCall, default_registry
+from airflow_cloudflow.integrations.registry import IntegrationRegistry
+from airflow_cloudflow.runtime.ports import TaskCall
+from airflow_cloudflow.integrations.catalogue import default_registry
 from airflow_cloudflow.runtime.interpreter import Interpreter
 from airflow_cloudflow.storage.resolver import StoreResolver
 from tests.conftest import REPO_ROOT
@@ -48,7 +50,7 @@ def test_prefix_lookup_prefers_exact_then_longest():
 
 
 def test_construction_is_offline_and_light():
-    script = ("import sys; from airflow_cloudflow.integrations.registry import default_registry; default_registry(); "
+    script = ("import sys; from airflow_cloudflow.integrations.catalogue import default_registry; default_registry(); "
               "print(sorted(m for m in ('boto3', 'oss2', 'airflow', 'botocore') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=60,
                           env={"PATH": "/usr/bin:/bin"})

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.integrations.extensions import ALLOWED_ENV, PythonCall, check_allowed
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 
 ALLOWED = ("tests.integrations.pkg_allowed",)
 

@@ -19,7 +19,7 @@ from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.integrations import acs_signing
 from airflow_cloudflow.integrations.connections import CONNECTION_MISSING, environment_lookup
 from airflow_cloudflow.integrations.fc import InvokeFunction, parse_arn
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 from tests.integrations.local_http import LocalHttpServer, Recorded, Reply
 
 KEY_ID, SECRET = "LTAI-test-key", "s3cr3t-never-shown"

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.integrations.http import CALLBACK_HEADER, HttpInvoke, HttpRequest
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 from tests.integrations.local_http import LocalHttpServer, Recorded, Reply
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
 from airflow_cloudflow.integrations.mocks import load_mocks
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 
 ARN = "acs:fc:cn-hangzhou:1:functions/f/LATEST"
 

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.integrations.oss_actions import OssAction, parse_range
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 from airflow_cloudflow.storage.resolver import StoreResolver
 
 _n = itertools.count()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
-from airflow_cloudflow.integrations.registry import IntegrationRegistry, TaskCall, default_registry, resource_of
+from airflow_cloudflow.integrations.registry import IntegrationRegistry
+from airflow_cloudflow.runtime.ports import TaskCall, resource_of
+from airflow_cloudflow.integrations.catalogue import default_registry
 
 
 def test_registered_runner_receives_the_call():

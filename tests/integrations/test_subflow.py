@@ -7,7 +7,8 @@ import json
 import pytest
 
 from airflow_cloudflow.dialects import load_definition_text
-from airflow_cloudflow.integrations.registry import TaskCall, default_registry
+from airflow_cloudflow.runtime.ports import TaskCall
+from airflow_cloudflow.integrations.catalogue import default_registry
 from airflow_cloudflow.integrations.subflow import FLOW_NOT_FOUND, FLOWS_ENV
 from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.runtime.interpreter import Interpreter

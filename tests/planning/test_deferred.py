@@ -16,19 +16,10 @@ from airflow_cloudflow.integrations.mocks import load_mocks
 from airflow_cloudflow.integrations.registry import IntegrationRegistry
 from airflow_cloudflow.integrations.subflow import ChildOutcome, FlowFinder
 from airflow_cloudflow.planning.deferred import (
-    CALLBACK,
-    SUBFLOW,
-    ChildLocator,
-    DeferCall,
-    DeferredCalls,
-    DeferringIntegrations,
-    callback_outcome,
-    callback_timeout,
-    child_conf,
-    child_outcome,
-    deferrable,
-    run_deferrable_step,
+    CALLBACK, SUBFLOW, DeferCall, DeferredCalls, DeferringIntegrations, callback_outcome, callback_timeout,
+    child_conf, child_outcome, deferrable, run_deferrable_step,
 )
+from airflow_cloudflow.planning.plan import ChildLocator
 from airflow_cloudflow.planning.steps import Handoff, new_context
 from airflow_cloudflow.runtime.clock import FakeClock
 from airflow_cloudflow.runtime.interpreter import Interpreter

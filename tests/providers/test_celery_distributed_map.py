@@ -88,7 +88,7 @@ def cluster(tmp_path_factory, oss_server) -> Iterator[CeleryCluster]:  # noqa: F
     oss_server.put_object(BUCKET, "orders.csv", order_rows(ROWS))
     oss_server.put_object(BUCKET, "orders-slow.csv", order_rows(SLOW_ROWS, bad=False))
 
-    from airflow_cloudflow.commands.init import LOADER_SOURCE
+    from airflow_cloudflow.loader_file import LOADER_SOURCE
 
     dags = tmp_path_factory.mktemp("celery-dags")
     flow = EXAMPLE_FLOW.read_text()

@@ -95,7 +95,7 @@ DAGS = ("dkid_ok", "dkid_fail", "dwaiter", "dask")
 
 @pytest.fixture(scope="module")
 def cluster(airflow_home: AirflowHome, tmp_path_factory) -> Iterator[tuple[AirflowCluster, str]]:
-    from airflow_cloudflow.commands.init import LOADER_SOURCE
+    from airflow_cloudflow.loader_file import LOADER_SOURCE
 
     staging = tmp_path_factory.mktemp("deferred-staging").as_uri()
     folder = airflow_home.dags_folder / "deferred-cluster"

@@ -95,7 +95,7 @@ States:
 @pytest.fixture()
 def folder(airflow_home, tmp_path) -> Iterator[Path]:
     """A DAGs sub-folder with the loader and a private staging area (for the callback tokens)."""
-    from airflow_cloudflow.commands.init import LOADER_SOURCE
+    from airflow_cloudflow.loader_file import LOADER_SOURCE
 
     path = airflow_home.dags_folder / f"deferred-{uuid.uuid4().hex[:8]}"
     path.mkdir()

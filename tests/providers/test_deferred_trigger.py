@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from airflow_cloudflow.integrations.callbacks import Outcome, TokenStore
-from airflow_cloudflow.integrations.registry import TaskCall
+from airflow_cloudflow.runtime.ports import TaskCall
 
 
 def _first_event(trigger):

@@ -87,13 +87,13 @@ States:
 
 @pytest.fixture()
 def allowed(monkeypatch):
-    from airflow_cloudflow.providers import runtime
+    from airflow_cloudflow.providers import config
 
     monkeypatch.setenv("AIRFLOW__CLOUDFLOW__ALLOWED_MODULES",
                        "tests.integrations.pkg_allowed,airflow.providers.standard.operators.bash")
-    runtime.settings.cache_clear()
+    config.settings.cache_clear()
     yield
-    runtime.settings.cache_clear()
+    config.settings.cache_clear()
 
 
 @pytest.fixture()
@@ -125,11 +125,11 @@ def test_http_python_operator_and_subflow_in_a_dag_run(airflow_home, tmp_path, a
 
 
 def test_disallowed_callable_fails_the_run_with_a_clear_error(airflow_home, tmp_path, monkeypatch):
-    from airflow_cloudflow.providers import runtime
+    from airflow_cloudflow.providers import config
     from airflow_cloudflow.providers.engine import run_definition
 
     monkeypatch.setenv("AIRFLOW__CLOUDFLOW__ALLOWED_MODULES", "")
-    runtime.settings.cache_clear()
+    config.settings.cache_clear()
     name = "denied_" + uuid.uuid4().hex[:6]
     definition = tmp_path / f"{name}.flow.yaml"
     definition.write_text(f"""Type: StateMachine
@@ -149,7 +149,7 @@ States:
     try:
         result = run_definition(definition, {}, store_dir=str(tmp_path))
     finally:
-        runtime.settings.cache_clear()
+        config.settings.cache_clear()
     assert result.status == "Failed"
     assert result.error["Code"] == "Extension.NotAllowed" and "allowed_modules" in result.error["Detail"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_cloudflow.commands.init import LOADER_SOURCE
+from airflow_cloudflow.loader_file import LOADER_SOURCE
 from airflow_cloudflow.providers import loader
 from airflow_cloudflow.providers.invalid import MARKER_TAG, marker_dag_id
 from airflow_cloudflow.providers.loader import InvalidDefinitionsError, find_definitions, load_flows, sniff_dag_id

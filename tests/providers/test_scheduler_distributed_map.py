@@ -153,7 +153,7 @@ def cluster(airflow_home: AirflowHome, oss_server) -> Iterator[AirflowCluster]: 
     (folder / "redrive.flow.yaml").write_text(REDRIVE_FLOW)
     (folder / "redrive.airflow.yaml").write_text(json.dumps({
         "staging_url": "oss://staging/cloudflow", "shard_size": 10, "shard_retry_delay": 1}))
-    from airflow_cloudflow.commands.init import LOADER_SOURCE
+    from airflow_cloudflow.loader_file import LOADER_SOURCE
 
     (folder / "cloudflow_dags.py").write_text(LOADER_SOURCE)
     os.environ.update(oss_server.env())  # the OSS connection, seen by every Airflow component

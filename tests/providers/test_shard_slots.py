@@ -44,11 +44,11 @@ def map_state(concurrency: int = 40):
 
 @pytest.fixture
 def fresh_settings(monkeypatch):
-    from airflow_cloudflow.providers import runtime
+    from airflow_cloudflow.providers import config
 
-    runtime.settings.cache_clear()
+    config.settings.cache_clear()
     yield monkeypatch
-    runtime.settings.cache_clear()
+    config.settings.cache_clear()
 
 
 def test_local_executor_shards_are_bounded_by_the_host_cpus(fresh_settings):
@@ -73,9 +73,9 @@ def test_celery_uses_worker_concurrency_and_the_override_wins(fresh_settings):
     assert min(shard_slots.parallel_limits(map_state(), DagOptions()).values()) == 6
     assert shard_slots.parallel_limits(map_state(4), DagOptions())["MaxConcurrency"] == 4
     fresh_settings.setenv("AIRFLOW__CLOUDFLOW__SHARD_PARALLELISM", "12")
-    from airflow_cloudflow.providers import runtime
+    from airflow_cloudflow.providers import config
 
-    runtime.settings.cache_clear()
+    config.settings.cache_clear()
     assert shard_slots.parallel_limits(map_state(), DagOptions()) == {"shard_parallelism": 12, "MaxConcurrency": 16}
     assert shard_slots.parallel_limits(map_state(), DagOptions(shard_parallelism=2))["shard_parallelism"] == 2
     plan_for, _ = shard_slots.shard_planner(map_state(), DagOptions(shard_size=10))
@@ -109,7 +109,7 @@ def test_the_item_reader_task_fails_fast_naming_staging_url(airflow_home, tmp_pa
     task fails before reading anything, the ResultWriter and the run fail with the reason."""
     from airflow.configuration import conf
 
-    from airflow_cloudflow.commands.init import LOADER_SOURCE
+    from airflow_cloudflow.loader_file import LOADER_SOURCE
     from tests.providers.dag_runs import run_dag_test
 
     name = "staging_" + uuid.uuid4().hex[:6]

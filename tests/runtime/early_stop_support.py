@@ -7,22 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from airflow_cloudflow.runtime import fanout
+from airflow_cloudflow.runtime import children, fanout
+from airflow_cloudflow.runtime.asl import map as asl_map
 
 
 @pytest.fixture
 def ran(monkeypatch):
-    """The indexes of the children that ran (``fanout.run_child`` calls), in start order."""
+    """The indexes of the children that ran (``children.run_child`` calls from either dialect's
+    fan-out), in start order."""
     started: list[int] = []
     lock = threading.Lock()
-    real = fanout.run_child
+    real = children.run_child
 
     def counting(interp, state, child, **kwargs):
         with lock:
             started.append(child.index)
         return real(interp, state, child, **kwargs)
 
-    monkeypatch.setattr(fanout, "run_child", counting)
+    for module in (fanout, asl_map):
+        monkeypatch.setattr(module, "run_child", counting)
     return started
 
 

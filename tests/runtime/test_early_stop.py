@@ -13,7 +13,7 @@ import pytest
 from airflow_cloudflow.exceptions import ErrorCodes
 from airflow_cloudflow.runtime import fanout
 from airflow_cloudflow.runtime.early_stop import EarlyStop
-from airflow_cloudflow.runtime.fanout import ChildInput
+from airflow_cloudflow.runtime.children import ChildInput
 from airflow_cloudflow.runtime.records import ChildExecution
 from airflow_cloudflow.storage.local import LocalStore
 from airflow_cloudflow.storage.resolver import StoreResolver

@@ -11,11 +11,9 @@ import pytest
 
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
 from airflow_cloudflow.integrations.registry import IntegrationRegistry
-from airflow_cloudflow.runtime import fanout
 from airflow_cloudflow.runtime.clock import FakeClock
-from airflow_cloudflow.runtime.fanout import (
-    ChildInput, in_index_order, iter_child_inputs, map_result, run_child, tolerance_exceeded,
-)
+from airflow_cloudflow.runtime.fanout import iter_child_inputs, map_result, tolerance_exceeded
+from airflow_cloudflow.runtime.children import ChildInput, in_index_order, run_child
 from airflow_cloudflow.runtime.records import ChildExecution
 from tests.runtime.flows import interpreter, run
 
@@ -100,24 +98,26 @@ def test_in_index_order_reorders_completion_order():
 # ----------------------------------------------------------------- child inputs
 
 
-def test_child_inputs_stream_without_materialising(monkeypatch):
-    interp = interpreter(dmap(items="""ItemReader:
-    SourceType: OSS_JSON_LIST
-    SourceParameters:
-      Bucket: bkt
-      ObjectName: x.json"""))
-    interp.stores = object()
+class EndlessItems:
+    """A ``ports.MapStorage`` whose ItemReader never ends."""
 
-    def endless(*args, **kwargs):
+    def for_scheme(self, scheme):
+        return None
+
+    def read_cloudflow_items(self, store, source_type, parameters, *, csv_headers, max_items):
         n = 0
         while True:
             yield {"n": n}
             n += 1
 
-    monkeypatch.setattr(fanout, "_store", lambda interp, code: None)
-    import airflow_cloudflow.storage.readers.cloudflow as readers
 
-    monkeypatch.setattr(readers, "read_items", endless)
+def test_child_inputs_stream_without_materialising():
+    interp = interpreter(dmap(items="""ItemReader:
+    SourceType: OSS_JSON_LIST
+    SourceParameters:
+      Bucket: bkt
+      ObjectName: x.json"""))
+    interp.stores = EndlessItems()
     ctx = interp.new_context({})
     got = list(islice(iter_child_inputs(interp, map_state(interp), {}, ctx), 3))
     assert got == [ChildInput(0, 0, 1, {"n": 0}), ChildInput(1, 1, 1, {"n": 1}), ChildInput(2, 2, 1, {"n": 2})]

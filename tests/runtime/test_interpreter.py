@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_cloudflow.exceptions import FlowError
-from airflow_cloudflow.runtime.interpreter import ExecutionResult, StepResult
+from airflow_cloudflow.runtime.interpreter import ExecutionResult
+from airflow_cloudflow.runtime.records import StepResult
 from tests.runtime.flows import interpreter
 
 FLOW = """

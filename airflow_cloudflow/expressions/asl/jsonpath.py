@@ -382,17 +382,6 @@ class _PathParser:
         return Filter(predicate, self.text[begin:end].strip())
 
 
-_IO_HELPERS = ("apply_input_path", "apply_output_path", "apply_result_path")
-
-
-def __getattr__(name: str) -> Any:
-    """The I/O helpers live in ``asl_io`` (which imports this module); re-export them lazily."""
-    if name in _IO_HELPERS:
-        from airflow_cloudflow.expressions.asl import io_paths as asl_io
-
-        return getattr(asl_io, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 __all__ = [
     "DeepScan",
     "Filter",
@@ -403,9 +392,6 @@ __all__ = [
     "Slice",
     "Wildcard",
     "PathNotFound",
-    "apply_input_path",
-    "apply_output_path",
-    "apply_result_path",
     "compact_json",
     "compile_path",
     "compile_reference_path",

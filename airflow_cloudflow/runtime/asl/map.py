@@ -22,12 +22,12 @@ from airflow_cloudflow.runtime.asl.values import (
     max_concurrency, positive_or_none, resolve, tolerated_count, tolerated_percentage,
 )
 from airflow_cloudflow.runtime.batching import iter_batches
+from airflow_cloudflow.runtime.children import ChildInput, in_index_order, run_child
 from airflow_cloudflow.runtime.context import ExecutionContext
 from airflow_cloudflow.runtime.evaluation import evaluate
 from airflow_cloudflow.runtime.records import SUCCEEDED, ChildExecution
 
 if TYPE_CHECKING:  # pragma: no cover
-    from airflow_cloudflow.runtime.fanout import ChildInput
     from airflow_cloudflow.runtime.interpreter import Interpreter
 
 QUERY = "States.QueryEvaluationError"
@@ -93,8 +93,6 @@ class MapView:
         return iter(items), len(items)
 
     def _read(self, interpreter: "Interpreter") -> Iterator[Any]:
-        from airflow_cloudflow.storage.readers.asl import read_items
-
         reader = self.state.item_reader
         max_items = resolve(reader.max_items, self.variables)
         parameters = evaluate(reader.source_parameters, self.variables)
@@ -105,7 +103,8 @@ class MapView:
             store = interpreter.stores.for_scheme(interpreter.store_scheme)
         except StoreError as exc:
             raise FlowError("States.ItemReaderFailed", str(exc)) from None
-        return read_items(store, reader.resource or reader.source_type, parameters, config, max_items=max_items)
+        return interpreter.stores.read_asl_items(store, reader.resource or reader.source_type, parameters, config,
+                                                 max_items=max_items)
 
     def selected(self, interpreter: "Interpreter", items: Iterator[Any] | None = None) -> Iterator[Any]:
         """Items (``items``, else ``self.items``) after ItemSelector (evaluated in the parent's
@@ -127,8 +126,6 @@ def _child_inputs(interpreter: "Interpreter", state: Map, raw: Any, ctx: Executi
                   on_total: Callable[[int], None] | None = None) -> Iterator["ChildInput"]:
     """``iter_child_inputs``; ``on_total(items)`` is told the number of items before the first
     child input when it is known up front (an array, not an ItemReader)."""
-    from airflow_cloudflow.runtime.fanout import ChildInput
-
     view = MapView(state, raw, ctx)
     view.limits()
     raw_items, total = view.sized_items(interpreter)
@@ -187,25 +184,13 @@ class _Counts:
             yield child
 
 
-def result_layout(state: Map, ctx: ExecutionContext, map_run_name: str, redrive_count: int = 0):
-    """The AWS record layout of this Map's ResultWriter; None without one (or with WriterConfig only)."""
-    writer = state.result_writer
-    if writer is None or not writer.resource:
-        return None
-    from airflow_cloudflow.storage.writers.asl import layout
-
-    return layout(map_run_arn(state, ctx, map_run_name), redrive_count=redrive_count)
-
-
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
                map_input: Any, ctx: ExecutionContext, staged=None) -> Any:
     """The Map's result from its children (any order): the outputs in order, or the ResultWriter's
     ``{MapRunArn, ResultWriterDetails}``; ``States.ExceedToleratedFailureThreshold`` when more children
     failed than tolerated. With a ResultWriter the children stream into the record files (memory
     stays flat however many there are); only the inline result holds them all. ``staged``: the
-    shards rendered the records already (``result_layout``); ``children`` is not read."""
-    from airflow_cloudflow.runtime.fanout import in_index_order
-
+    shards rendered the records already (``planning.layouts``); ``children`` is not read."""
     view = MapView(state, map_input, ctx)
     _, count, percentage = view.limits()
     counts = _Counts()
@@ -214,8 +199,6 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
     arn_ = map_run_arn(state, ctx, map_run_name)
     output: Any
     if writer is not None and writer.resource:
-        from airflow_cloudflow.storage.writers.asl import write_results
-
         try:
             params = evaluate(writer.parameters, view.variables)
             if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
@@ -231,11 +214,11 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
             raise
         if staged is not None:
             counts.total, counts.failed = staged.items, staged.failed_items
-            written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
-                                    map_run_arn=arn_, staged=staged)
+            written = interpreter.stores.write_asl_results(
+                store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_, staged=staged)
         else:
-            written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
-                                    map_run_arn=arn_, children=ordered)
+            written = interpreter.stores.write_asl_results(
+                store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_, children=ordered)
         output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
     else:
         slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
@@ -264,7 +247,6 @@ def run_distributed(interpreter: "Interpreter", state: Map, raw: Any, ctx: Execu
     from airflow_cloudflow.runtime.concurrency import effective_limit
     from airflow_cloudflow.runtime.context import new_map_run_name
     from airflow_cloudflow.runtime.early_stop import EarlyStop
-    from airflow_cloudflow.runtime.fanout import run_child
 
     view = MapView(state, raw, ctx)
     concurrency, count, percentage = view.limits()

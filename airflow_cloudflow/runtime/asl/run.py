@@ -24,6 +24,7 @@ from airflow_cloudflow.runtime.asl.context import assign, context_object, next_e
 from airflow_cloudflow.runtime.context import ExecutionContext
 from airflow_cloudflow.runtime.errors import RetryBudget, first_match
 from airflow_cloudflow.runtime.evaluation import evaluate
+from airflow_cloudflow.runtime.records import StepResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from airflow_cloudflow.runtime.interpreter import Interpreter, StatePlan
@@ -63,8 +64,6 @@ def _with_retry(state: State) -> bool:
 
 def run_asl_state(interp: "Interpreter", state: State, plan: "StatePlan", raw: Any, ctx: ExecutionContext):
     """Run ``state`` with its Retry and Catch; returns ``StepResult`` or raises ``FlowError``."""
-    from airflow_cloudflow.runtime.interpreter import StepResult
-
     prepare(ctx)
     entered_id = next_event(ctx)
     entered = ctx.clock.now()
@@ -211,7 +210,8 @@ def catch_output(rule: CatchRule, raw: Any, err: FlowError, ctx: ExecutionContex
 # ---------------------------------------------------------------- piecewise (the Airflow engine's Wait)
 
 
-def _frame(state: State, raw: Any, ctx: ExecutionContext) -> Frame:
+def piecewise_frame(state: State, raw: Any, ctx: ExecutionContext) -> Frame:
+    """The frame of an ASL state entered with ``raw`` whose work is done elsewhere."""
     prepare(ctx)
     context = context_object(ctx, state.name)
     io: AslIO = state.asl  # type: ignore[assignment]
@@ -219,23 +219,12 @@ def _frame(state: State, raw: Any, ctx: ExecutionContext) -> Frame:
     return Frame(state, raw, value, ctx, context, 0, next_event(ctx))
 
 
-def piecewise_wait_seconds(state: State, raw: Any, ctx: ExecutionContext) -> float:
-    """Seconds an ASL Wait entered with ``raw`` waits (so the engine can defer instead of sleeping)."""
-    from airflow_cloudflow.runtime.asl.states import wait_seconds
-
-    frame = _frame(state, raw, ctx)
-    try:
-        return wait_seconds(frame)
-    except FlowError as exc:
-        raise asl_error(exc, state, frame.entered_id) from None
-
-
 def piecewise_finish(state: State, raw: Any, result: Any, ctx: ExecutionContext) -> Any:
     """The output of an ASL state whose work was done elsewhere (a Wait's result is its effective
     input)."""
     from airflow_cloudflow.model import Wait
 
-    frame = _frame(state, raw, ctx)
+    frame = piecewise_frame(state, raw, ctx)
     try:
         return finish(state.asl, frame, frame.value if isinstance(state, Wait) else result, None)[0]
     except FlowError as exc:

@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_cloudflow.exceptions import ErrorCodes, FlowError
 from airflow_cloudflow.expressions.asl.choice import parse_timestamp
-from airflow_cloudflow.integrations.registry import TaskCall
-from airflow_cloudflow.model import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
+from airflow_cloudflow.model import Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
 from airflow_cloudflow.runtime.asl.context import next_event, scoped
 from airflow_cloudflow.runtime.asl.map import MapView
-from airflow_cloudflow.runtime.asl.run import Frame
+from airflow_cloudflow.runtime.asl.run import Frame, asl_error, piecewise_frame
 from airflow_cloudflow.runtime.clock import seconds_value
-from airflow_cloudflow.runtime.concurrency import effective_limit, run_bounded
+from airflow_cloudflow.runtime.concurrency import INLINE_MAX_CONCURRENCY, effective_limit, run_bounded
+from airflow_cloudflow.runtime.context import ExecutionContext
 from airflow_cloudflow.runtime.evaluation import evaluate
-from airflow_cloudflow.runtime.states import INLINE_MAX_CONCURRENCY, _invoke, _invoke_with_timeout
+from airflow_cloudflow.runtime.ports import TaskCall
+from airflow_cloudflow.runtime.tasks import _invoke, _invoke_with_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from airflow_cloudflow.runtime.interpreter import Interpreter
@@ -97,6 +98,15 @@ def wait_seconds(frame: Frame) -> float:
             raise FlowError(RUNTIME, f"The Timestamp value '{raw}' is not a valid RFC 3339 timestamp")
         return max((moment - frame.ctx.clock.now()).total_seconds(), 0.0)
     return _number(evaluate(state.seconds, variables), "Seconds")
+
+
+def piecewise_wait_seconds(state: State, raw: Any, ctx: ExecutionContext) -> float:
+    """Seconds an ASL Wait entered with ``raw`` waits (so the engine can defer instead of sleeping)."""
+    frame = piecewise_frame(state, raw, ctx)
+    try:
+        return wait_seconds(frame)
+    except FlowError as exc:
+        raise asl_error(exc, state, frame.entered_id) from None
 
 
 def run_task(interp: "Interpreter", frame: Frame):

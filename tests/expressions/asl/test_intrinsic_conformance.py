@@ -10,9 +10,8 @@ import pytest
 
 from airflow_cloudflow.exceptions import FlowError
 from airflow_cloudflow.expressions.asl.payload import compile_payload, evaluate_payload
-from airflow_cloudflow.expressions.asl.jsonpath import (
-    apply_input_path, apply_output_path, apply_result_path, compile_path, compile_reference_path,
-)
+from airflow_cloudflow.expressions.asl.jsonpath import compile_path, compile_reference_path
+from airflow_cloudflow.expressions.asl.io_paths import apply_input_path, apply_output_path, apply_result_path
 from tests.conftest import ASL_CASES_DIR
 
 INTRINSIC_CASES = sorted((ASL_CASES_DIR / "intrinsics").glob("*.json"))

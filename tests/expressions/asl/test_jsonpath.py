@@ -7,10 +7,8 @@ import pytest
 
 from airflow_cloudflow.exceptions import ExpressionSyntaxError, FlowError
 from airflow_cloudflow.expressions.asl.io_paths import state_cause
-from airflow_cloudflow.expressions.asl.jsonpath import (
-    PathNotFound, apply_input_path, apply_output_path, apply_result_path, compile_path,
-    compile_reference_path,
-)
+from airflow_cloudflow.expressions.asl.jsonpath import PathNotFound, compile_path, compile_reference_path
+from airflow_cloudflow.expressions.asl.io_paths import apply_input_path, apply_output_path, apply_result_path
 
 DOC = {
     "a": {"b": [1, 2, {"c": 3}]},
