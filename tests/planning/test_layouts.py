@@ -8,24 +8,7 @@ from airflow_cloudflow.dialects import load_definition_text
 from airflow_cloudflow.planning.layouts import result_layout
 from airflow_cloudflow.runtime.context import new_map_run_name
 from airflow_cloudflow.runtime.interpreter import Interpreter
-from tests.runtime.flows import machine
-
-CLOUDFLOW_MAP = """
-- Type: Map
-  Name: M
-  ProcessorConfig:
-    ExecutionMode: Express
-  ItemsPath: $Input.xs
-  {writer}
-  Processor:
-    StartAt: P
-    States:
-      - Type: Pass
-        Name: P
-        End: true
-  End: true
-"""
-
+from tests.runtime.flows import dmap, machine
 
 def _asl(writer: dict) -> Interpreter:
     proc = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
@@ -35,8 +18,8 @@ def _asl(writer: dict) -> Interpreter:
 
 
 def test_cloudflow_layout_only_with_a_result_writer():
-    with_writer = Interpreter(machine(CLOUDFLOW_MAP.format(writer="ResultWriter:\n    Parameters:\n      Bucket: out")))
-    without = Interpreter(machine(CLOUDFLOW_MAP.format(writer="")))
+    with_writer = Interpreter(machine(dmap("  ResultWriter:\n    Parameters:\n      Bucket: out\n")))
+    without = Interpreter(machine(dmap()))
     ctx = with_writer.new_context({})
     assert result_layout(with_writer.machine.graph["M"], ctx, "run1").series == ("SUCCEED", "FAILED")
     assert result_layout(without.machine.graph["M"], without.new_context({}), "run1") is None

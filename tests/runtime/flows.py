@@ -52,3 +52,23 @@ def fc_task(name: str, *, arn: str = FC, body: str = "body.$: $Input", extra: st
 {textwrap.indent(textwrap.dedent(extra).strip(chr(10)), '  ')}
   {tail}
 """
+
+
+def dmap(extra: str = "", processor: str | None = None, items: str = "ItemsPath: $Input.xs") -> str:
+    """A distributed Map ``M`` (top level of ``States``) over ``items``, its Processor a Pass by default."""
+    processor = processor or """
+      - Type: Pass
+        Name: P
+        End: true"""
+    return f"""
+- Type: Map
+  Name: M
+  ProcessorConfig:
+    ExecutionMode: Express
+  {items}
+{extra}
+  Processor:
+    StartAt: {processor.split('Name:')[1].split()[0]}
+    States:{processor}
+  End: true
+"""

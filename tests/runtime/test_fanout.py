@@ -15,26 +15,7 @@ from airflow_cloudflow.runtime.clock import FakeClock
 from airflow_cloudflow.runtime.fanout import iter_child_inputs, map_result, tolerance_exceeded
 from airflow_cloudflow.runtime.children import ChildInput, in_index_order, run_child
 from airflow_cloudflow.runtime.records import ChildExecution
-from tests.runtime.flows import interpreter, run
-
-
-def dmap(extra: str = "", processor: str | None = None, items: str = "ItemsPath: $Input.xs") -> str:
-    processor = processor or """
-      - Type: Pass
-        Name: P
-        End: true"""
-    return f"""
-- Type: Map
-  Name: M
-  ProcessorConfig:
-    ExecutionMode: Express
-  {items}
-{extra}
-  Processor:
-    StartAt: {processor.split('Name:')[1].split()[0]}
-    States:{processor}
-  End: true
-"""
+from tests.runtime.flows import dmap, interpreter, run
 
 
 def map_state(interp):
