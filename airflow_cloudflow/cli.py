@@ -1,4 +1,4 @@
-"""The ``airflow-cloudflow`` console script: ``lint | run | render | init``.
+"""The ``airflow-cloudflow`` console script: ``lint | run | render | init | callback | schema``.
 
 The argument contract is stable (external acceptance checks rely on it); each command's work lives
 in ``airflow_cloudflow.commands.<name>`` and is imported only when that command runs, so ``lint``
@@ -40,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("dags_folder", metavar="DAGS_FOLDER")
 
     from .commands.callback import add_parser as add_callback_parser
+    from .commands.schema import add_parser as add_schema_parser
 
     add_callback_parser(sub)
+    add_schema_parser(sub)
     return parser
 
 

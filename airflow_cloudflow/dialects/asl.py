@@ -63,6 +63,8 @@ JSONATA_KEYS: dict[str, tuple[str, ...]] = {
         "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage", "Label", "Retry", "Catch"),
 }
 GRAPH_KEYS = ("StartAt", "States", "Comment", "ProcessorConfig")
+JSONATA_CHOICE_KEYS = ("Condition", "Next", "Comment", "Assign", "Output")
+QUERY_LANGUAGES = (JSONPATH, JSONATA)
 
 
 def machine_name(file: str | None) -> str:
@@ -105,7 +107,7 @@ class AslBuilder:
 
     def language(self, raw: dict, pointer: str, inherited: str) -> str:
         value = raw.get("QueryLanguage", inherited)
-        if value not in (JSONPATH, JSONATA):
+        if value not in QUERY_LANGUAGES:
             self.r.report("ASL-E301", f"QueryLanguage must be 'JSONPath' or 'JSONata', got {json.dumps(value)}",
                           child(pointer, "QueryLanguage"))
             return inherited
@@ -251,7 +253,7 @@ class AslBuilder:
             if not isinstance(item, dict) or not is_jsonata(item.get("Condition")):
                 r.report("ASL-E402", "a JSONata Choice rule needs 'Condition': '{% … %}'", bp)
                 return None
-            r.check_keys(item, ("Condition", "Next", "Comment", "Assign", "Output"), bp, "a Choice rule")
+            r.check_keys(item, JSONATA_CHOICE_KEYS, bp, "a Choice rule")
             try:
                 expr = compile_jsonata(item["Condition"], "Condition")
             except Exception as exc:  # noqa: BLE001 - reported, never raised

@@ -24,6 +24,7 @@ ALL = "States.ALL"
 RETRY_KEYS = ("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy",
               "Comment")
 CATCH_KEYS = ("ErrorEquals", "Next", "ResultPath", "Comment", "Output", "Assign")
+JITTER_STRATEGIES = ("FULL", "NONE")
 
 
 def load_document(text: str, file: str | None) -> YamlDocument:
@@ -183,7 +184,7 @@ class AslFields:
             rate = r.number(item, "BackoffRate", rp)
             delay = r.integer(item, "MaxDelaySeconds", rp)
             jitter = r.string(item, "JitterStrategy", rp)
-            if jitter is not None and jitter not in ("FULL", "NONE"):
+            if jitter is not None and jitter not in JITTER_STRATEGIES:
                 r.report("ASL-E308", f"JitterStrategy must be FULL or NONE, got {jitter!r}", child(rp, "JitterStrategy"))
             if attempts is not None and attempts < 0:
                 r.report("ASL-E308", "MaxAttempts must be >= 0", child(rp, "MaxAttempts"))

@@ -26,6 +26,17 @@ READER_RESOURCES = ("arn:aws:states:::s3:getObject", "arn:aws:states:::s3:listOb
 READER_CONFIG_KEYS = ("InputType", "CSVHeaderLocation", "CSVHeaders", "CSVDelimiter", "MaxItems", "MaxItemsPath",
                       "Transformation", "ManifestType", "ItemsPointer")
 WRITER_RESOURCE = "arn:aws:states:::s3:putObject"
+PROCESSOR_KEYS = ("StartAt", "States", "Comment", "ProcessorConfig")
+PROCESSOR_CONFIG_KEYS = ("Mode", "ExecutionType")
+BATCHER_KEYS = ("MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath",
+                "BatchInput")
+READER_KEYS = ("Resource", "ReaderConfig")  # plus Parameters (JSONPath) or Arguments (JSONata)
+WRITER_KEYS = ("Resource", "WriterConfig")  # plus Parameters (JSONPath) or Arguments (JSONata)
+
+
+def arguments_key(language: str) -> str:
+    """Where an ItemReader/ResultWriter takes its request: ``Arguments`` in JSONata, else ``Parameters``."""
+    return "Arguments" if language == JSONATA else "Parameters"
 
 
 def label_problem(label: str) -> str | None:
@@ -62,10 +73,10 @@ class AslMapBuilder:
         pp = child(pointer, key)
         mode, execution_type = "INLINE", None
         if proc is not None:
-            r.check_keys(proc, ("StartAt", "States", "Comment", "ProcessorConfig"), pp, f"the {key} of {name!r}")
+            r.check_keys(proc, PROCESSOR_KEYS, pp, f"the {key} of {name!r}")
             config = r.mapping(proc, "ProcessorConfig", pp) or {}
             cp = child(pp, "ProcessorConfig")
-            r.check_keys(config, ("Mode", "ExecutionType"), cp, "ProcessorConfig")
+            r.check_keys(config, PROCESSOR_CONFIG_KEYS, cp, "ProcessorConfig")
             mode = config.get("Mode", "INLINE")
             if mode not in MODES:
                 r.report("ASL-E312", f"ProcessorConfig Mode must be INLINE or DISTRIBUTED, got {mode!r}", child(cp, "Mode"))
@@ -118,8 +129,7 @@ class AslMapBuilder:
         )
 
     def _arguments(self, raw: dict, pointer: str, language: str) -> Any:
-        key = "Arguments" if language == JSONATA else "Parameters"
-        return self.f.payload(raw, key, pointer, language)
+        return self.f.payload(raw, arguments_key(language), pointer, language)
 
     def reader(self, raw: dict, pointer: str, language: str) -> ItemReader | None:
         r = self.r
@@ -127,8 +137,7 @@ class AslMapBuilder:
         if reader is None:
             return None
         rp = child(pointer, "ItemReader")
-        args = "Arguments" if language == JSONATA else "Parameters"
-        r.check_keys(reader, ("Resource", args, "ReaderConfig"), rp, "ItemReader")
+        r.check_keys(reader, READER_KEYS + (arguments_key(language),), rp, "ItemReader")
         resource = r.string(reader, "Resource", rp, required=True, what="ItemReader") or ""
         if resource and resource not in READER_RESOURCES:
             r.report("ASL-E315", f"unsupported ItemReader Resource {resource!r} (s3:getObject or s3:listObjectsV2)",
@@ -147,8 +156,7 @@ class AslMapBuilder:
         if batcher is None:
             return None
         bp = child(pointer, "ItemBatcher")
-        r.check_keys(batcher, ("MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch",
-                               "MaxInputBytesPerBatchPath", "BatchInput"), bp, "ItemBatcher")
+        r.check_keys(batcher, BATCHER_KEYS, bp, "ItemBatcher")
         per_batch = f.dynamic(batcher, "MaxItemsPerBatch", bp, language)
         per_bytes = f.dynamic(batcher, "MaxInputBytesPerBatch", bp, language)
         if per_batch is None and per_bytes is None:
@@ -163,8 +171,7 @@ class AslMapBuilder:
         if writer is None:
             return None
         wp = child(pointer, "ResultWriter")
-        args = "Arguments" if language == JSONATA else "Parameters"
-        r.check_keys(writer, ("Resource", args, "WriterConfig"), wp, "ResultWriter")
+        r.check_keys(writer, WRITER_KEYS + (arguments_key(language),), wp, "ResultWriter")
         resource = r.string(writer, "Resource", wp)
         if resource is not None and resource != WRITER_RESOURCE:
             r.report("ASL-E315", f"unsupported ResultWriter Resource {resource!r} ({WRITER_RESOURCE})",

@@ -44,12 +44,24 @@ class _Invalid(Exception):
 # --------------------------------------------------------------------------- value checkers
 
 
+def accepts(schema: dict[str, Any]) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Attach the JSON Schema of the values a checker accepts (``airflow-cloudflow schema sidecar``
+    is generated from ``KEYS`` and these; a checker without one shows as "any value" there)."""
+    def mark(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        check.json_schema = schema  # type: ignore[attr-defined]
+        return check
+
+    return mark
+
+
+@accepts({"type": "string", "minLength": 1, "pattern": r"\S"})
 def _string(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Invalid("expected a non-empty string")
     return value
 
 
+@accepts({"type": "boolean"})
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Invalid("expected true or false")
@@ -64,9 +76,13 @@ def _integer(minimum: int) -> Callable[[Any], int]:
             raise _Invalid(f"expected an integer >= {minimum}")
         return value
 
-    return check
+    return accepts({"type": "integer", "minimum": minimum})(check)
 
 
+@accepts({"type": "string", "anyOf": [
+    {"enum": sorted(PRESETS)},
+    {"pattern": r"^\s*[0-9A-Za-z*/,?#LW-]+(\s+[0-9A-Za-z*/,?#LW-]+){4,5}\s*$"},
+], "description": "a cron expression of 5 or 6 fields, or a preset like @daily"})
 def _schedule(value: Any) -> str:
     text = _string(value).strip()
     if text.startswith("@"):
@@ -79,6 +95,8 @@ def _schedule(value: Any) -> str:
     return text
 
 
+@accepts({"type": "string", "minLength": 1,
+          "description": "an ISO date or datetime such as 2024-01-01 or 2024-01-01T06:00:00Z (naive values are UTC)"})
 def _start_date(value: Any) -> datetime:
     """ISO date or datetime; naive values are UTC, aware ones are converted to UTC."""
     if isinstance(value, datetime):
@@ -97,18 +115,21 @@ def _start_date(value: Any) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
+@accepts({"type": "array", "items": {"type": "string", "minLength": 1}})
 def _tags(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
         raise _Invalid("expected a list of non-empty strings")
     return tuple(value)
 
 
+@accepts({"type": "object"})
 def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Invalid("expected a mapping (a JSON object)")
     return value
 
 
+@accepts({"type": "string", "pattern": "^(oss|s3|file)://"})
 def _staging_url(value: Any) -> str:
     text = _string(value)
     if not re.match(r"^(oss|s3|file)://", text):
@@ -119,6 +140,7 @@ def _staging_url(value: Any) -> str:
 SUBFLOW_MODES = ("dag_run", "in_process")
 
 
+@accepts({"enum": list(SUBFLOW_MODES)})
 def _subflows(value: Any) -> str:
     if value not in SUBFLOW_MODES:
         raise _Invalid(f"expected one of {', '.join(SUBFLOW_MODES)}")
@@ -132,6 +154,14 @@ class Key:
     check: Callable[[Any], Any]
     nullable: bool = True
     path: bool = False
+
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this key's values (``null`` included when allowed)."""
+        accepted = dict(getattr(self.check, "json_schema", {}))
+        if self.nullable and accepted:
+            return {"anyOf": [accepted, {"type": "null"}]}
+        return accepted
 
 
 KEYS: dict[str, Key] = {
