@@ -1,5 +1,7 @@
 """``airflow-cloudflow run … --engine airflow``: the same contract as the interpreter engine, run
-through Airflow (``dag.test()``; a temporary SQLite Airflow home when none is configured).
+through Airflow (``dag.test()``; a temporary SQLite Airflow home when none is configured; a configured
+one whose database is new is migrated first, one at an older revision is an error saying to run
+``airflow db migrate``).
 
 Airflow's own logging goes to stderr while it runs, so the ``--json`` object stays the last line of
 stdout.
@@ -53,13 +55,18 @@ def main(args: argparse.Namespace) -> int:
         print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    from ..providers.engine import ensure_airflow_home, run_definition
+    from ..providers.engine import UnmigratedDatabase, ensure_airflow_home, ensure_migrated, run_definition
 
     temporary_home = None
     try:
         with _stdout_to_stderr():
             temporary_home = ensure_airflow_home()
+            if temporary_home is None:
+                ensure_migrated()
             result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks)
+    except UnmigratedDatabase as exc:
+        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
