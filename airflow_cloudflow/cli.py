@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="write the one-line DAG loader into an Airflow DAGs folder")
     init.add_argument("dags_folder", metavar="DAGS_FOLDER")
+    init.add_argument("--examples", action="store_true",
+                      help="also copy the example definitions, sidecars and their local object store into "
+                           "DAGS_FOLDER/examples")
 
     from .commands.callback import add_parser as add_callback_parser
     from .commands.schema import add_parser as add_schema_parser

@@ -274,7 +274,7 @@ def test_loading_opens_no_network_connection(tmp_path, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     dags = load_flows({}, REPO_DAGS, strict=True)  # the real builder, the example flows
-    assert sorted(dags) == ["choice_retry", "hello", "orders_map"]
+    assert sorted(dags) == ["choice_retry", "hello", "orders_map", "orders_s3_map"]
 
 
 # --------------------------------------------------------------------------- through Airflow's DagBag
@@ -341,7 +341,7 @@ def test_dagbag_keeps_no_half_built_dag_from_a_failing_builder(tmp_path):
 def test_the_repository_dags_folder_imports_clean_with_the_real_builder():
     bag = _dagbag(REPO_DAGS)
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["choice_retry", "hello", "orders_map"]
+    assert sorted(bag.dag_ids) == ["choice_retry", "hello", "orders_map", "orders_s3_map"]
     orders = bag.dags["orders_map"]
     assert any(t.task_id.endswith("__process") for t in orders.tasks)  # the distributed Map was planned
 
@@ -350,7 +350,8 @@ def test_every_example_flow_lints_without_errors_or_warnings():
     from airflow_cloudflow.dialects import lint_path
 
     examples = find_definitions(REPO_DAGS)
-    assert {p.name for p in examples} == {"hello.flow.yaml", "orders_map.flow.yaml", "choice_retry.flow.yaml"}
+    assert {p.name for p in examples} == {"hello.flow.yaml", "orders_map.flow.yaml", "choice_retry.flow.yaml",
+                                          "orders_s3_map.asl.yaml"}
     assert {str(p): [str(i) for i in lint_path(p)] for p in examples} == {str(p): [] for p in examples}
 
 
@@ -360,8 +361,11 @@ def test_every_example_sidecar_is_valid_and_points_at_existing_files():
     choice = load_options(REPO_DAGS / "examples" / "choice_retry.flow.yaml", REPO_DAGS)
     assert Path(choice.mocks).is_file()
     orders = load_options(REPO_DAGS / "examples" / "orders_map.flow.yaml", REPO_DAGS)
-    assert orders.local_store == str((REPO_DAGS.parent / ".demo" / "store").resolve())
+    assert orders.local_store == str((REPO_DAGS / "examples" / "store").resolve())
     assert orders.default_input == {"bucket": "demo-bucket", "object": "orders.csv", "currency": "EUR"}
+    assert (Path(orders.local_store) / "demo-bucket" / orders.default_input["object"]).is_file()
+    s3_orders = load_options(REPO_DAGS / "examples" / "orders_s3_map.asl.yaml", REPO_DAGS)
+    assert (Path(s3_orders.local_store) / "demo-bucket" / s3_orders.default_input["key"]).is_file()
 
 
 def test_a_subfolder_with_its_own_loader_belongs_to_that_loader(tmp_path):

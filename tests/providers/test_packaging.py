@@ -67,9 +67,12 @@ def wheel(tmp_path_factory) -> Path:
     source = root / "source"
     tracked = _run(["git", "ls-files", "-z"], cwd=REPO_ROOT).stdout.split("\0")
     for name in filter(None, tracked):
-        if (REPO_ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / name, source / name)
+        origin, copy = REPO_ROOT / name, source / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if origin.is_symlink():  # airflow_cloudflow/examples -> ../dags/examples
+            copy.symlink_to(os.readlink(origin))
+        elif origin.is_file():
+            shutil.copy2(origin, copy)
     _run([sys.executable, "-m", "build", "--outdir", str(root / "dist"), str(source)], timeout=600)
     wheels = sorted((root / "dist").glob("airflow_cloudflow-*.whl"))
     assert len(wheels) == 1
@@ -98,9 +101,13 @@ def _airflow_env(home: Path) -> dict[str, str]:
 
 def test_the_wheel_holds_every_package_file_and_the_schemas(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    tracked = _run(["git", "ls-files", "airflow_cloudflow"], cwd=REPO_ROOT).stdout.split()
-    missing = [name for name in tracked if name not in names]
+    tracked = [n for n in _run(["git", "ls-files", "airflow_cloudflow"], cwd=REPO_ROOT).stdout.split()
+               if not (REPO_ROOT / n).is_symlink()]
+    examples = ["airflow_cloudflow/examples/" + n.removeprefix("dags/examples/")
+                for n in _run(["git", "ls-files", "dags/examples"], cwd=REPO_ROOT).stdout.split()]
+    missing = [name for name in tracked + examples if name not in names]
     assert missing == []
+    assert "airflow_cloudflow/examples/orders_s3_map.asl.yaml" in names
     for kind in ("flow", "asl", "sidecar"):
         assert f"airflow_cloudflow/editor_schemas/{kind}.schema.json" in names
     assert not [n for n in names if n.startswith(("tests/", "dags/", "bench/"))]
