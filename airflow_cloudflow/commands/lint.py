@@ -1,7 +1,7 @@
 """``airflow-cloudflow lint PATH...``: one line per issue, ``path:line:col: CODE message``.
 
-Folders are searched recursively for ``*.flow.yaml``, ``*.flow.yml``, ``*.asl.json`` and
-``*.asl.yaml``; a file named explicitly is linted whatever its extension. Exit status: 0 when no
+Folders are searched recursively for ``*.flow.yaml``, ``*.flow.yml``, ``*.asl.json``,
+``*.asl.yaml`` and ``*.asl.yml``; a file named explicitly is linted whatever its extension. Exit status: 0 when no
 file has an error (warnings allowed), 1 when any has, 2 for usage errors (a path that does not
 exist). Never imports Airflow.
 """
