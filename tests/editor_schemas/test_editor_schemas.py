@@ -74,3 +74,28 @@ def test_every_asl_conformance_definition_lint_accepts_validates():
             failures[case["name"]] = errors
     assert failures == {}
     assert checked >= 250
+
+
+STRUCTURE_CODES = {"CF-E110", "CF-E111", "CF-E112", "CF-E113", "CF-E114", "CF-E115"}
+"""Wrong type, missing or unknown field, wrong flow Type / state Type / SpecVersion: what a schema sees."""
+
+
+def test_every_invalid_corpus_file_with_a_structural_error_is_refused_by_the_schema():
+    import yaml
+
+    checked = []
+    for folder, kind in ((REPO_ROOT / "tests" / "invalid", "flow"), (REPO_ROOT / "tests" / "invalid_asl", "asl")):
+        for path in sorted(folder.glob("*.*")):
+            if path.suffix == ".expect":
+                continue
+            text = path.read_text(encoding="utf-8")
+            _, issues = lint_text(text, str(path))
+            if not STRUCTURE_CODES & {i.code for i in issues}:
+                continue
+            try:
+                data = as_editor_sees(text)
+            except yaml.YAMLError:
+                continue  # not even YAML: the editor's parser reports it
+            assert _errors(kind, data), f"{path.name}: lint reports {sorted(i.code for i in issues)}, the schema nothing"
+            checked.append(path.name)
+    assert len(checked) >= 10
