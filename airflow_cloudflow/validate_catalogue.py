@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
     "CF-E116": "legacy FnF spec (version/steps) is not supported",
     "CF-E117": "no dialect registered for this kind of file",
     "CF-E120": "a field is given twice (literal and '.$' form, or both spellings)",
+    "CF-E130": "unresolved ${…} definition substitution (no value in definition_substitutions or --substitutions)",
     # references / graph
     "CF-E200": "duplicate state name in a scope",
     "CF-E201": "StartAt names no state of its scope",

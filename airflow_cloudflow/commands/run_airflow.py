@@ -34,8 +34,10 @@ def _stdout_to_stderr():
 
 def main(args: argparse.Namespace) -> int:
     from ..dialects import lint_path
+    from .substitutions import substitutions_for
 
-    issues = lint_path(args.definition)
+    substitutions, issues = substitutions_for(args.definition, getattr(args, "substitutions", None))
+    issues = issues + lint_path(args.definition, substitutions)
     errors = [i for i in issues if i.is_error]
     if errors:
         for issue in errors:
@@ -59,7 +61,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         with _stdout_to_stderr():
             temporary_home = ensure_airflow_home()
-            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks)
+            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks,
+                                    substitutions=substitutions)
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
