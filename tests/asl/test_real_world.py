@@ -41,3 +41,11 @@ def test_a_pipes_enrichment_reads_the_batch_with_dot_bracket_paths(capsys):
         "order": {"priority": "high"}, "messageId": "m-1",
         "attributes": ["m-1", "aws:sqs", "m-2", "aws:sqs"], "route": "expedite",
     }
+
+
+def test_states_named_yes_and_no_in_yaml_are_strings(capsys):
+    approved = _run(capsys, "approval.asl.yaml", "--input", '{"approved": true, "ticket": 7}')
+    assert approved["output"] == {"decision": "On", "ticket": 7}
+    rejected = _run(capsys, "approval.asl.yaml", "--input", '{"approved": false}')
+    assert rejected["status"] == "Failed" and rejected["error"]["Code"] == "Rejected"
+    assert rejected["error"]["Detail"] == "Off"
