@@ -106,7 +106,8 @@ def _param(parameters: dict, name: str) -> str:
 
 
 def _get_object(store: ObjectStore, bucket: str, key: str, config: dict) -> Iterator[Any]:
-    input_type = config.get("InputType", "JSON")
+    default = "MANIFEST" if config.get("ManifestType") == "S3_INVENTORY" else "JSON"  # "S3_INVENTORY: CSV is implied"
+    input_type = config.get("InputType") or default
     if "ItemsPointer" in config:
         if input_type != "JSON":
             raise _fail("ReaderConfig.ItemsPointer applies to InputType JSON only")
