@@ -49,3 +49,15 @@ def test_states_named_yes_and_no_in_yaml_are_strings(capsys):
     rejected = _run(capsys, "approval.asl.yaml", "--input", '{"approved": false}')
     assert rejected["status"] == "Failed" and rejected["error"]["Code"] == "Rejected"
     assert rejected["error"]["Detail"] == "Off"
+
+
+def test_writer_config_none_alone_outputs_the_full_execution_records(capsys, tmp_path):
+    definition = tmp_path / "records.asl.json"
+    definition.write_text(json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, "ResultWriter": {"WriterConfig": {"Transformation": "NONE"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+                          "States": {"P": {"Type": "Pass", "End": True}}}}}}))
+    code = main(["run", str(definition), "--json", "--input", "[1, 2]"])
+    records = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["output"]
+    assert code == 0 and [(r["Status"], r["Input"], r["Output"]) for r in records] == [
+        ("SUCCEEDED", "1", "1"), ("SUCCEEDED", "2", "2")]
