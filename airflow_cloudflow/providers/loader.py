@@ -298,7 +298,6 @@ def _name_line(path: Path) -> int:
 def _select(files: list[Path], root: Path, requested: str) -> list[Loaded]:
     """The loaded files that can produce ``requested`` (plus same-id rivals, for collisions)."""
     from .invalid import marker_dag_id
-    from .sidecar import sidecar_path
 
     if requested.startswith("cloudflow_invalid__"):
         chosen = [p for p in files if marker_dag_id(p, root) == requested]
@@ -307,8 +306,20 @@ def _select(files: list[Path], root: Path, requested: str) -> list[Loaded]:
         ids |= {item.dag_id for item in loaded if item.dag_id}
     else:
         chosen, loaded, ids = [], [], {requested}
-    rivals = [p for p in files if p not in chosen and (sniff_dag_id(p) in ids | {None} or sidecar_path(p) is not None)]
+    rivals = [p for p in files if p not in chosen and (sniff_dag_id(p) in ids | {None} or _sidecar_names_dag_id(p))]
     return loaded + [load_file(p, root) for p in rivals]
+
+
+def _sidecar_names_dag_id(path: Path) -> bool:
+    """True when the definition's sidecar may set ``dag_id:`` (its text mentions it), so a worker
+    cannot tell the file's dag_id from its ``Name:`` line."""
+    from .sidecar import sidecar_path
+
+    sidecar = sidecar_path(path)
+    try:
+        return sidecar is not None and "dag_id" in sidecar.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return True
 
 
 # --------------------------------------------------------------------------- the entry point

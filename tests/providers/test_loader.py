@@ -464,3 +464,14 @@ def test_an_unresolved_placeholder_makes_a_marker_saying_where_to_supply_it(tmp_
     assert f"{path}:2:45: CF-E130 unresolved substitution '${{AWS::Region}}': give it a value under " \
            "'definition_substitutions:' in orders.airflow.yaml" in doc
     assert doc.count("CF-E130") == 1
+
+
+def test_a_worker_loads_a_sidecar_flow_only_when_its_sidecar_names_a_dag_id(tmp_path, monkeypatch):
+    write_flow(tmp_path, "a.flow.yaml", "a")
+    write(tmp_path, "a.airflow.yaml", "tags: [x]\n")
+    write_flow(tmp_path, "b.flow.yaml", "b")
+    write(tmp_path, "b.airflow.yaml", "dag_id: b_prod\n")
+    write_flow(tmp_path, "c.flow.yaml", "c")
+    seen = _record_loads(monkeypatch)
+    monkeypatch.setenv(PARSING_ENV, "c")
+    assert list(_load(tmp_path)[0]) == ["c"] and sorted(seen) == ["b.flow.yaml", "c.flow.yaml"]
