@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="show the Airflow plan compiled from a definition")
     render.add_argument("definition", metavar="DEFINITION")
 
+    from .commands.substitutions import add_option as add_substitutions_option
+
+    for command in (lint, run, render):
+        add_substitutions_option(command)
+
     init = sub.add_parser("init", help="write the one-line DAG loader into an Airflow DAGs folder")
     init.add_argument("dags_folder", metavar="DAGS_FOLDER")
     init.add_argument("--examples", action="store_true",

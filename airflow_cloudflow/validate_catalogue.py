@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
     "CF-E116": "legacy FnF spec (version/steps) is not supported",
     "CF-E117": "no dialect registered for this kind of file",
     "CF-E120": "a field is given twice (literal and '.$' form, or both spellings)",
+    "CF-E130": "unresolved ${…} definition substitution (no value in definition_substitutions or --substitutions)",
     # references / graph
     "CF-E200": "duplicate state name in a scope",
     "CF-E201": "StartAt names no state of its scope",
@@ -123,6 +124,10 @@ ASL_CODES: dict[str, str] = {
     "ASL-E318": "duplicate Map Label in the definition",
     "ASL-E319": "Task Resource is not an ARN",
     "ASL-E320": "Timestamp is not an RFC 3339 timestamp",
+    "ASL-E330": "ReaderConfig value or combination AWS does not accept (InputType, Transformation, ItemsPointer, ManifestType)",
+    "ASL-E331": "ReaderConfig InputType PARQUET without pyarrow installed (the 'parquet' extra)",
+    "ASL-E332": "WriterConfig OutputType not JSON/JSONL or Transformation not NONE/COMPACT/FLATTEN",
+    "ASL-E333": "an AWS Map option that is not implemented here (ManifestType ATHENA_DATA)",
     "ASL-E401": "invalid path, payload template, intrinsic function or JSONata expression",
     "ASL-E402": "invalid Choice rule (no Variable, several operators, wrong value type, JSONata without Condition)",
 }

@@ -104,8 +104,13 @@ def main(args: argparse.Namespace) -> int:
     from ..exceptions import DefinitionError
     from ..runtime.interpreter import Interpreter
 
+    from .substitutions import substitutions_for
+
     try:
-        machine = load_definition(args.definition)
+        substitutions, issues = substitutions_for(args.definition, getattr(args, "substitutions", None))
+        if issues:
+            raise DefinitionError(issues)
+        machine = load_definition(args.definition, substitutions)
     except DefinitionError as exc:
         for issue in exc.issues:
             print(str(issue), file=sys.stderr)

@@ -36,8 +36,10 @@ def _stdout_to_stderr():
 
 def main(args: argparse.Namespace) -> int:
     from ..dialects import lint_path
+    from .substitutions import substitutions_for
 
-    issues = lint_path(args.definition)
+    substitutions, issues = substitutions_for(args.definition, getattr(args, "substitutions", None))
+    issues = issues + lint_path(args.definition, substitutions)
     errors = [i for i in issues if i.is_error]
     if errors:
         for issue in errors:
@@ -63,7 +65,8 @@ def main(args: argparse.Namespace) -> int:
             temporary_home = ensure_airflow_home()
             if temporary_home is None:
                 ensure_migrated()
-            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks)
+            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks,
+                                    substitutions=substitutions)
     except UnmigratedDatabase as exc:
         print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
         return EXIT_USAGE

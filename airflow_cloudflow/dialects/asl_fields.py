@@ -68,7 +68,7 @@ class AslFields:
         where = child(pointer, key)
         if value is None and nullable:
             return Literal(None)
-        if not isinstance(value, str) or not value.startswith("$"):
+        if not isinstance(value, str) or not value.lstrip(" ").startswith("$"):
             self.r.report("ASL-E401", f"{key!r} must be a path starting with '$', got {json.dumps(value)}", where)
             return None
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model import AslMapConfig, ItemBatcher, ItemReader, Literal, Map, ResultWriter, StateGraph
 from .asl_fields import JSONATA
+from .asl_map_options import check_reader_config, check_writer_config
 from .fields import child
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -145,6 +146,8 @@ class AslMapBuilder:
         config = r.mapping(reader, "ReaderConfig", rp) or {}
         cp = child(rp, "ReaderConfig")
         r.check_keys(config, READER_CONFIG_KEYS, cp, "ReaderConfig")
+        if resource in READER_RESOURCES:
+            check_reader_config(config, resource, cp, r.report)
         max_items = self.f.dynamic(config, "MaxItems", cp, language)
         rest = {k: v for k, v in config.items() if k not in ("MaxItems", "MaxItemsPath")}
         return ItemReader(source_type=resource, source_parameters=self._arguments(reader, rp, language) or Literal({}),
@@ -177,6 +180,9 @@ class AslMapBuilder:
             r.report("ASL-E315", f"unsupported ResultWriter Resource {resource!r} ({WRITER_RESOURCE})",
                      child(wp, "Resource"))
         config = r.mapping(writer, "WriterConfig", wp)
+        if config is not None:
+            r.check_keys(config, ("OutputType", "Transformation"), child(wp, "WriterConfig"), "WriterConfig")
+            check_writer_config(config, child(wp, "WriterConfig"), r.report)
         if resource is None and config is None:
             r.report("ASL-E317", "ResultWriter needs Resource and Parameters, WriterConfig, or both", wp)
         return ResultWriter(parameters=self._arguments(writer, wp, language) or Literal({}), resource=resource,

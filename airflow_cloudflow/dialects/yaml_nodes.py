@@ -9,11 +9,19 @@ exceptions:
 * aliases are resolved by the composer as shared nodes; expanding them while converting is bounded
   by ``MAX_NODES`` so a "billion laughs" document costs milliseconds (``CF-E102``);
 * tags other than the core schema and non-scalar keys are rejected (``CF-E103``).
+
+Plain scalars resolve by the **YAML 1.2 core schema**, as the tools that write ``*.asl.yaml`` read
+them (Workflow Studio, js-yaml, go-yaml v3), not by PyYAML's YAML 1.1 rules: ``Yes``/``No``/``On``/
+``Off``/``y``/``n`` are strings (states named ``Yes`` and ``No`` are common), only ``true``/``false``
+(any case style of the three spellings) are booleans, ``~``/``null``/empty are null, ``0777`` is
+777, ``0o17`` octal, ``0x1F`` hex, ``1e5`` a float, and ``1_000``, ``0b1``, ``1:30`` and ``=`` are
+strings. ``*.flow.yaml`` and settings files use the same schema (docs/validation.md says why).
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,10 +86,30 @@ MAX_DEPTH = 200
 down quadratically with the flow-nesting depth (5,000 ``[`` took seconds)."""
 
 
+_CORE_SCHEMA = (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+     "-+.0123456789"),
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    ("merge", r"<<", "<"),
+)
+"""YAML 1.2 core schema resolution (plus ``<<`` merge keys): tag, pattern, first characters."""
+
+
 class _DepthLimitedLoader(yaml.SafeLoader):
-    """``SafeLoader`` that stops composing past ``MAX_DEPTH`` levels (the rest is never scanned)."""
+    """``SafeLoader`` resolving plain scalars by the YAML 1.2 core schema that stops composing past
+    ``MAX_DEPTH`` levels (the rest is never scanned)."""
 
     _depth = 0
+    yaml_implicit_resolvers: dict = {}
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        """1.2 core integers: decimal (leading zeros allowed), ``0o`` octal, ``0x`` hex."""
+        text = str(self.construct_scalar(node))
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
 
     def compose_node(self, parent, index):  # type: ignore[override]
         self._depth += 1
@@ -94,6 +122,11 @@ class _DepthLimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    _DepthLimitedLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
+_DepthLimitedLoader.add_constructor("tag:yaml.org,2002:int", _DepthLimitedLoader.construct_yaml_int)
 
 
 class _Converter:

@@ -106,8 +106,9 @@ def sanitize_id(name: str) -> str:
 
 
 def dag_id_for(machine: StateMachine) -> str:
-    """"dag_id from the flow Name" (flow names are already ``[A-Za-z0-9_-]``)."""
-    return sanitize_id(machine.name)
+    """"dag_id from the flow Name" (flow names are already ``[A-Za-z0-9_-]``), unless the loader
+    set one (``machine.dag_id``: a sidecar ``dag_id:`` or a path-derived id)."""
+    return machine.dag_id or sanitize_id(machine.name)
 
 
 # --------------------------------------------------------------------------- graph helpers

@@ -38,7 +38,7 @@ from ..exceptions import FlowError, NoSuchObject
 from ..runtime.records import FAILED, ChildExecution
 from ..storage.base import ObjectStore
 from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
-from ..storage.writers.files import FileSeries, ObjectPutter, ResultLayout, StagedFile
+from ..storage.writers.files import ObjectPutter, ResultLayout, StagedFile
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """Compact JSON (one encoder, not one per call as ``json.dumps`` with options builds)."""
@@ -589,7 +589,7 @@ def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, r
     stopped, so the children missing here were never started (not lost)."""
     prefix = _segments_prefix(staging, shard.index)
     putter = ObjectPutter(staging.store, staging.bucket, layout.error_code)
-    series = {name: FileSeries(putter, prefix, name, "key", max_file_bytes) for name in layout.series}
+    series = {name: layout.file_series(putter, prefix, name, max_file_bytes, "key") for name in layout.series}
     tally = _ShardTally()
     error = None
     for record in records:

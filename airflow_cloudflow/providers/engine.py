@@ -102,6 +102,7 @@ def run_definition(
     *,
     store_dir: str | None = None,
     mocks: str | None = None,
+    substitutions: dict[str, str] | None = None,
 ) -> AirflowRunResult:
     """Build the definition's DAG in the configured DAGs folder, ``dag.test()`` it, report the outcome."""
     from airflow.configuration import conf
@@ -110,7 +111,7 @@ def run_definition(
     from ..planning.plan import dag_id_for
 
     source = Path(definition).resolve()
-    machine = load_definition(source)
+    machine = load_definition(source, substitutions)
     dag_id = dag_id_for(machine)
     folder = Path(conf.get("core", "dags_folder")) / f"cloudflow-run-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
@@ -125,6 +126,8 @@ def run_definition(
             sidecar["local_store"] = str(Path(store_dir).resolve())
         if mocks:
             sidecar["mocks"] = str(Path(mocks).resolve())
+        if substitutions:
+            sidecar["definition_substitutions"] = dict(substitutions)
         (folder / f"{definition_stem(source)}.airflow.yaml").write_text(json.dumps(sidecar))
         (folder / LOADER_NAME).write_text(LOADER_SOURCE)
         return _test_run(folder, dag_id, execution_input)

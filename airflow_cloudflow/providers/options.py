@@ -52,3 +52,7 @@ class DagOptions:
     ``run --engine airflow`` uses, as ``dag.test()`` runs only its own DAG)."""
     source_path: str | None = None
     """The definition file, shown in the DAG docs."""
+    dag_id: str | None = None
+    """The DAG's id instead of the one derived from the flow Name / file name (sidecar only)."""
+    definition_substitutions: dict[str, str] = field(default_factory=dict)
+    """``${name}`` → value, filled into the definition's text before it is parsed."""

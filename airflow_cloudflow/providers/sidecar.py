@@ -137,6 +137,24 @@ def _staging_url(value: Any) -> str:
     return text
 
 
+_DAG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
+
+
+def _dag_id(value: Any) -> str:
+    if not isinstance(value, str) or not _DAG_ID.match(value):
+        raise _Invalid("expected an Airflow dag_id: 1-250 letters, digits, '_', '-' or '.'")
+    return value
+
+
+def _substitutions(value: Any) -> dict[str, str]:
+    from ..dialects.substitutions import check_values
+
+    try:
+        return check_values(value)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
 SUBFLOW_MODES = ("dag_run", "in_process")
 
 
@@ -184,8 +202,15 @@ KEYS: dict[str, Key] = {
     "shard_parallelism": Key(_integer(1)),
     "mocks": Key(_string, path=True),
     "subflows": Key(_subflows, nullable=False),
+    "dag_id": Key(_dag_id, nullable=False),
+    "definition_substitutions": Key(_substitutions),
 }
 """Settings keys → checks; each key is the ``DagOptions`` field of the same name."""
+SIDECAR_ONLY = frozenset({"dag_id"})
+"""Keys a folder default may not set (every definition below it would share the value)."""
+MERGED = frozenset({"definition_substitutions"})
+"""Mapping keys merged name by name across layers instead of replaced (a folder gives
+``AWS::Region``, a sidecar adds ``FnArn``); ``null`` still resets the whole mapping."""
 
 
 # --------------------------------------------------------------------------- files
@@ -228,16 +253,24 @@ def defaults_paths(definition_path: str | Path, root: str | Path | None = None) 
     return [f / FOLDER_DEFAULTS for f in reversed(folders) if (f / FOLDER_DEFAULTS).is_file()]
 
 
-def read_settings(path: str | Path) -> tuple[dict[str, Any], list[Issue]]:
-    """Check one settings file: its typed values (paths made absolute) and every issue in it."""
+def read_yaml_file(path: str | Path, what: str = "settings file") -> tuple[YamlDocument | None, list[Issue]]:
+    """A settings-like YAML file, safely loaded with its marks; None and the issues (``CF-E105``
+    unreadable, YAML errors) when it cannot be used."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        return {}, [Issue(file, 1, 1, "CF-E105", f"cannot read settings file: {exc}", ERROR, "")]
+        return None, [Issue(file, 1, 1, "CF-E105", f"cannot read {what}: {exc}", ERROR, "")]
     doc = load_yaml(text, file)
-    if doc.issues:
-        return {}, list(doc.issues)
+    return (None, list(doc.issues)) if doc.issues else (doc, [])
+
+
+def read_settings(path: str | Path) -> tuple[dict[str, Any], list[Issue]]:
+    """Check one settings file: its typed values (paths made absolute) and every issue in it."""
+    file = str(path)
+    doc, problems = read_yaml_file(path)
+    if doc is None:
+        return {}, problems
     if doc.data is None:
         return {}, []
     if not isinstance(doc.data, dict):
@@ -259,6 +292,8 @@ def _check_key(file: str, doc: YamlDocument, key: str, raw: Any, out: dict[str, 
     if spec is None:
         hint = _did_you_mean(key)
         return Issue(file, line, col, "CF-E112", f"unknown settings key {key!r}{hint}", ERROR, pointer)
+    if key in SIDECAR_ONLY and Path(file).name == FOLDER_DEFAULTS:
+        return Issue(file, line, col, "CF-E112", f"{key!r} belongs in a definition's sidecar, not in {FOLDER_DEFAULTS}", ERROR, pointer)
     if raw is None:
         if not spec.nullable:
             return Issue(file, line, col, "CF-E110", f"{key}: null is not allowed", ERROR, pointer)
@@ -296,6 +331,9 @@ def load_options(definition_path: str | Path, root: str | Path | None = None) ->
     for layer in layers:
         values, found = read_settings(layer)
         issues.extend(found)
+        for key in MERGED & values.keys():
+            if values[key] is not None and merged.get(key):
+                values[key] = {**merged[key], **values[key]}
         merged.update(values)
     if issues:
         raise DefinitionError(issues, str(layers[-1]) if layers else None)

@@ -192,7 +192,7 @@ def result_layout(state: Map, ctx: ExecutionContext, map_run_name: str, redrive_
         return None
     from ..storage.writers.asl import layout
 
-    return layout(map_run_arn(state, ctx, map_run_name), redrive_count=redrive_count)
+    return layout(map_run_arn(state, ctx, map_run_name), redrive_count=redrive_count, writer_config=writer.writer_config)
 
 
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
@@ -230,14 +230,21 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
         if staged is not None:
             counts.total, counts.failed = staged.items, staged.failed_items
             written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
-                                    map_run_arn=arn_, staged=staged)
+                                    map_run_arn=arn_, staged=staged, writer_config=writer.writer_config)
         else:
             written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
-                                    map_run_arn=arn_, children=ordered)
+                                    map_run_arn=arn_, children=ordered, writer_config=writer.writer_config)
         output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
     else:
-        slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
-        output = _formatted(slots, writer.writer_config if writer is not None else None)
+        config = writer.writer_config if writer is not None else None
+        if isinstance(config, dict) and config.get("Transformation") == "NONE":
+            from ..storage.writers.asl import arns, child_record
+
+            sm_arn, prefix, _ = arns(arn_)
+            output = [child_record(c, sm_arn, prefix)[1] for c in ordered]
+        else:
+            slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
+            output = _formatted(slots, config)
     if tolerance_exceeded(counts.failed, counts.total, count, percentage):
         raise FlowError(TOLERANCE, TOLERANCE_CAUSE, state=state.name)
     return output
@@ -245,7 +252,8 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
 
 def _formatted(slots: list, config: Any) -> Any:
     """``WriterConfig`` alone: "the formatted results become the *state output*": ``COMPACT`` (the
-    default) keeps the outputs, ``FLATTEN`` flattens array outputs one level."""
+    default) keeps the outputs, ``FLATTEN`` flattens array outputs one level (``NONE``, the full
+    execution records, is built by the caller)."""
     if isinstance(config, dict) and config.get("Transformation") == "FLATTEN":
         out: list = []
         for slot in slots:

@@ -154,3 +154,10 @@ def test_is_intrinsic_and_paths():
     call = compile_intrinsic("States.Array($.a, States.ArrayLength($$.x), 1)")
     assert [p.source for p in call.paths()] == ["$.a", "$$.x"]
     assert call.name == "States.Array"
+
+
+def test_string_to_json_of_a_pipes_batch_with_dot_bracket_path():
+    """EventBridge Pipes enrichment shape: the input is the batch array, ``$.[0]`` its first record."""
+    call = compile_intrinsic("States.StringToJson($.[0].body)")
+    assert call.evaluate({"input": [{"body": '{"orderId": "o-1"}'}]}) == {"orderId": "o-1"}
+    assert [p.source for p in call.paths()] == ["$.[0].body"]
