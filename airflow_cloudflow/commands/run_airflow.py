@@ -15,6 +15,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from .interrupt import interrupted_by_signals, report_interrupted
 from .run import EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE, UsageError, build_integrations, build_stores, parse_input
 
 
@@ -57,9 +58,11 @@ def main(args: argparse.Namespace) -> int:
 
     temporary_home = None
     try:
-        with _stdout_to_stderr():
+        with _stdout_to_stderr(), interrupted_by_signals():
             temporary_home = ensure_airflow_home()
             result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks)
+    except KeyboardInterrupt as exc:
+        return report_interrupted(exc, args.json)
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
