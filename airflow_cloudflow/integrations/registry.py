@@ -25,6 +25,8 @@ class TaskCall:
     execution_name: str = ""
     task_token: str | None = None
     """``$Context.Current.TaskToken`` for ``WaitForCustomCallback`` (None: the runner mints one)."""
+    heartbeat_seconds: float | None = None
+    """ASL ``HeartbeatSeconds`` of a ``.waitForTaskToken`` Task: the longest gap between heartbeats."""
 
     @property
     def resource(self) -> str | None:
