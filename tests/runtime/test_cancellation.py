@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -84,13 +85,14 @@ def test_an_interruptible_call_returns_its_value_and_raises_its_error():
             interruptible(lambda: 1 / 0, "bad")
 
 
-def test_run_bounded_stops_the_running_units_and_raises_the_first_real_failure():
+def sleeping_unit(stopped: list, everyone: threading.Barrier, failing: int | None = None):
+    """A unit that sleeps 30 s on the real clock once all units have started (unit ``failing`` raises
+    instead); records who was stopped."""
     clock = SystemClock()
-    stopped = []
 
     def unit(i: int) -> int:
-        if i == 0:
-            time.sleep(0.05)
+        everyone.wait(10)
+        if i == failing:
             raise ValueError("boom")
         try:
             clock.sleep(30)
@@ -98,6 +100,13 @@ def test_run_bounded_stops_the_running_units_and_raises_the_first_real_failure()
             stopped.append(i)
             raise
         return i
+
+    return unit
+
+
+def test_run_bounded_stops_the_running_units_and_raises_the_first_real_failure():
+    stopped: list = []
+    unit = sleeping_unit(stopped, threading.Barrier(4), failing=0)
 
     started = time.monotonic()
     with pytest.raises(ValueError, match="boom"):
@@ -108,28 +117,21 @@ def test_run_bounded_stops_the_running_units_and_raises_the_first_real_failure()
 
 def test_run_bounded_stops_its_units_when_a_signal_interrupts_the_consumer():
     """SIGTERM/SIGINT raise in the main thread while it waits for the units: they are stopped too."""
-    clock = SystemClock()
-    stopped = []
-
-    def unit(i: int) -> int:
-        try:
-            clock.sleep(30)
-        except Cancelled:
-            stopped.append(i)
-            raise
-        return i
+    stopped: list = []
+    # the signal comes once the three units and the signaller have started
+    everyone = threading.Barrier(4, action=lambda: threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGALRM)).start())
+    unit = sleeping_unit(stopped, everyone)
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    threading.Thread(target=everyone.wait, args=(10,), daemon=True).start()
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
             list(run_bounded(unit, range(3), limit=3, threaded=True))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - started < 5
     assert sorted(stopped) == [0, 1, 2]
