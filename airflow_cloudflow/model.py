@@ -220,7 +220,7 @@ class Task(State):
     task_mode: str = "RequestComplete"
     parameters: Template | None = None
     timeout: Template | None = None  # seconds; "0 means never time out"
-    heartbeat: Template | None = None  # ASL HeartbeatSeconds(Path) (accepted; not enforced)
+    heartbeat: Template | None = None  # ASL HeartbeatSeconds(Path): enforced for .waitForTaskToken Tasks
     retry: tuple[RetryRule, ...] = ()
     catch: tuple[CatchRule, ...] = ()
 

@@ -1,7 +1,7 @@
 """``airflow-cloudflow run DEFINITION --input JSON|@FILE [--mocks FILE] [--store DIR]
 [--engine interpreter|airflow] [--json]``: execute a definition once.
 
-Exit codes: 0 Succeeded, 1 Failed, 2 invalid definition (``path:line:col: CODE message`` lines on
+Exit codes: 0 Succeeded, 1 Failed, 130/143 aborted by SIGINT/SIGTERM, 2 invalid definition (``path:line:col: CODE message`` lines on
 stderr), bad ``--input``/``--mocks``, or an engine that is not available. With ``--json`` the last
 line of stdout is exactly ``{"status", "output", "error": {"Code", "Detail"} | null}``.
 """
@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from .interrupt import interrupted_by_signals, report_interrupted
 
 EXIT_SUCCEEDED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -127,13 +129,17 @@ def main(args: argparse.Namespace) -> int:
         print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     interpreter = Interpreter(machine, integrations=integrations, stores=stores)
-    if earlier is None:
-        result = interpreter.execute(execution_input)
-    else:
-        from ..runtime.redrive import redrive_runner
+    try:
+        with interrupted_by_signals():
+            if earlier is None:
+                result = interpreter.execute(execution_input)
+            else:
+                from ..runtime.redrive import redrive_runner
 
-        result = interpreter.using(distributed_runner=redrive_runner(earlier)).execute(
-            execution_input, redrive_count=earlier.redrive_count)
+                result = interpreter.using(distributed_runner=redrive_runner(earlier)).execute(
+                    execution_input, redrive_count=earlier.redrive_count)
+    except KeyboardInterrupt as exc:
+        return report_interrupted(exc, args.json)
     if args.json:
         sys.stdout.write(json.dumps(result.as_json()) + "\n")
     elif result.succeeded:

@@ -17,6 +17,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from .interrupt import interrupted_by_signals, report_interrupted
 from .run import EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE, UsageError, build_integrations, build_stores, parse_input
 
 
@@ -61,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
 
     temporary_home = None
     try:
-        with _stdout_to_stderr():
+        with _stdout_to_stderr(), interrupted_by_signals():
             temporary_home = ensure_airflow_home()
             if temporary_home is None:
                 ensure_migrated()
@@ -70,6 +71,8 @@ def main(args: argparse.Namespace) -> int:
     except UnmigratedDatabase as exc:
         print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        return report_interrupted(exc, args.json)
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)

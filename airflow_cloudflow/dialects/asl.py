@@ -16,6 +16,7 @@ from typing import Any
 
 from ..diagnostics import Issue
 from ..expressions.asl_choice import ChoiceSyntaxError, JsonataCondition, compile_rule
+from ..integrations.partitions import waits_for_token
 from ..expressions.jsonata_expr import compile_jsonata, is_jsonata
 from ..model import (
     AslIO, Choice, ChoiceBranch, Expression, Fail, Literal, Map, Parallel, Pass, State, StateGraph,
@@ -223,7 +224,9 @@ class AslBuilder:
         timeout = f.dynamic(raw, "TimeoutSeconds", pointer, language)
         heartbeat = f.dynamic(raw, "HeartbeatSeconds", pointer, language)
         io = common["asl"]
-        return Task(action=resource, parameters=io.parameters,
+        # ".waitForTaskToken": the Task waits for its token, as CloudFlow's WaitForCustomCallback does
+        mode = {"task_mode": "WaitForCustomCallback"} if waits_for_token(resource) else {}
+        return Task(action=resource, parameters=io.parameters, **mode,
                     timeout=timeout.template if timeout else None,
                     heartbeat=heartbeat.template if heartbeat else None,
                     retry=f.retry(raw, pointer), catch=f.catch(raw, pointer, language), **common)

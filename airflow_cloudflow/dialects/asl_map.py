@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..integrations.partitions import in_aws_partition
 from ..model import AslMapConfig, ItemBatcher, ItemReader, Literal, Map, ResultWriter, StateGraph
 from .asl_fields import JSONATA
 from .asl_map_options import check_reader_config, check_writer_config
@@ -139,7 +140,7 @@ class AslMapBuilder:
             return None
         rp = child(pointer, "ItemReader")
         r.check_keys(reader, READER_KEYS + (arguments_key(language),), rp, "ItemReader")
-        resource = r.string(reader, "Resource", rp, required=True, what="ItemReader") or ""
+        resource = in_aws_partition(r.string(reader, "Resource", rp, required=True, what="ItemReader") or "")
         if resource and resource not in READER_RESOURCES:
             r.report("ASL-E315", f"unsupported ItemReader Resource {resource!r} (s3:getObject or s3:listObjectsV2)",
                      child(rp, "Resource"))
@@ -176,6 +177,7 @@ class AslMapBuilder:
         wp = child(pointer, "ResultWriter")
         r.check_keys(writer, WRITER_KEYS + (arguments_key(language),), wp, "ResultWriter")
         resource = r.string(writer, "Resource", wp)
+        resource = None if resource is None else in_aws_partition(resource)
         if resource is not None and resource != WRITER_RESOURCE:
             r.report("ASL-E315", f"unsupported ResultWriter Resource {resource!r} ({WRITER_RESOURCE})",
                      child(wp, "Resource"))

@@ -247,6 +247,16 @@ class JavaRandom:
         return r
 
 
+    def next_double(self) -> float:
+        """``Random.nextDouble()``: 53 random bits in [0, 1)."""
+        return ((self._next(26) << 27) + self._next(27)) * (1.0 / (1 << 53))
+
+
+def random_unit(generator: JavaRandom | None = None) -> float:
+    """A number in [0, 1): from ``generator`` (seeded: repeatable), else from the system."""
+    return random.random() if generator is None else generator.next_double()
+
+
 def _math_random(start: Any, end: Any, seed: Any = None) -> int:
     start, end = int(start), int(end)
     if end <= start:

@@ -20,6 +20,8 @@ from ..diagnostics import escape_pointer_token
 from ..exceptions import ExpressionSyntaxError, FlowError
 from ..model import UNKNOWN_LOCATION, ArrayTemplate, Expression, Literal, Location, ObjectTemplate, Template
 from .asl_functions import json_type
+from .jsonata_functions import FunctionFailure, call_problems
+from .jsonata_functions import register as register_step_functions_functions
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 # Runtime bounds (docs/expressions.md "JSONata limits"): one evaluation may run for at most
@@ -82,6 +84,11 @@ def _overrides(Jsonata: Any) -> dict[str, Any]:
             "eval": Disabled("eval", "<sx?:x>", Functions, "function_eval")}
 
 
+def _builtin_names(Jsonata: Any) -> set[str]:
+    """The functions every jsonata-python expression starts with ($string, $map, …)."""
+    return set(Jsonata.static_frame.bindings)
+
+
 def _null(value: Any, null: Any) -> Any:
     """A bound JSON ``null`` must stay ``null`` (jsonata-python reads ``None`` as undefined)."""
     return null if value is None else value
@@ -106,9 +113,13 @@ class JsonataExpression:
             self._expr = jsonata.Jsonata(source)
         except JException as exc:
             raise ExpressionSyntaxError(f"JSONata syntax error: {exc}", source, getattr(exc, "location", 0) or 0) from None
+        problems = call_problems(self._expr.ast, _builtin_names(jsonata.Jsonata))
+        if problems:
+            raise ExpressionSyntaxError(f"JSONata: {problems[0]}", source, 0)
         self._expr.set_output_convert_nulls(False)
         for name, function in _OVERRIDES.items():
             self._expr.register_function(name, function)
+        register_step_functions_functions(self._expr, jsonata.Jsonata)
         from jsonata.timebox import Timebox
 
         self._timebox = Timebox(self._expr.environment, EVALUATION_TIMEOUT_MS, MAX_EVALUATION_DEPTH)
@@ -154,7 +165,7 @@ class JsonataExpression:
 
 def _message(exc: Exception) -> str:
     """The library's message; a plain Python error (``1/0``, ``$number('abc')``) names its type."""
-    if isinstance(exc, _Refused) or type(exc).__name__ == "JException":
+    if isinstance(exc, (_Refused, FunctionFailure)) or type(exc).__name__ == "JException":
         return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

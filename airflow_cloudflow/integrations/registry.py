@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..exceptions import ErrorCodes, FlowError
+from .partitions import canonical
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class TaskCall:
     execution_name: str = ""
     task_token: str | None = None
     """``$Context.Current.TaskToken`` for ``WaitForCustomCallback`` (None: the runner mints one)."""
+    heartbeat_seconds: float | None = None
+    """ASL ``HeartbeatSeconds`` of a ``.waitForTaskToken`` Task: the longest gap between heartbeats."""
 
     @property
     def resource(self) -> str | None:
@@ -67,7 +70,9 @@ class IntegrationRegistry:
         return tuple(sorted(self._prefixes))
 
     def runner_for(self, action: str) -> Runner | None:
-        """The runner serving ``action`` (exact match first, then the longest prefix), or None."""
+        """The runner serving ``action`` (exact match first, then the longest prefix), or None. An ARN
+        in another partition or with ``.waitForTaskToken`` is served as its ``partitions.canonical`` form."""
+        action = canonical(action)
         runner = self._runners.get(action)
         if runner is None:
             matches = [p for p in self._prefixes if action.startswith(p)]

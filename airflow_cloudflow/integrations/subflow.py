@@ -37,6 +37,7 @@ from typing import Any, Callable, Sequence
 from ..exceptions import ErrorCodes, FlowError
 from ..commands.init import owned_by_nested_loader
 from ..dialects import LINT_PATTERNS
+from .partitions import canonical
 from .registry import TaskCall
 
 FLOWS_ENV = "CLOUDFLOW_FLOWS_DIR"
@@ -122,7 +123,7 @@ SUBFLOW_ACTIONS: dict[str, tuple[str, bool | None, bool]] = {
 
 
 def is_subflow(action: str) -> bool:
-    return action in SUBFLOW_ACTIONS
+    return canonical(action) in SUBFLOW_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def subflow_request(call: TaskCall, *, new_name: Callable[[], str] = lambda: str
     """The child a sub-flow call starts. CloudFlow: "``resourceArn`` (req):
     ``acs:fnf:{region}::flow/{flowName}``", "``executionName`` (optional): auto-generated as a UUID
     if omitted", "``input`` (object)"; ASL: ``StateMachineArn``, ``Input`` (object or JSON text), ``Name``."""
-    dialect, wait, as_json = SUBFLOW_ACTIONS[call.action]
+    dialect, wait, as_json = SUBFLOW_ACTIONS[canonical(call.action)]
     params = call.parameters if isinstance(call.parameters, dict) else {}
     if dialect == "fnf":
         arn = params.get("resourceArn")

@@ -192,7 +192,13 @@ def result_layout(state: Map, ctx: ExecutionContext, map_run_name: str, redrive_
         return None
     from ..storage.writers.asl import layout
 
-    return layout(map_run_arn(state, ctx, map_run_name), redrive_count=redrive_count, writer_config=writer.writer_config)
+    return layout(map_run_arn(state, ctx, map_run_name), redrive_count=redrive_count,
+                  writer_config=writer.writer_config, express=express_children(state))
+
+
+def express_children(state: Map) -> bool:
+    """Whether the Map's children are Express executions (``ProcessorConfig.ExecutionType: EXPRESS``)."""
+    return state.asl_map is not None and state.asl_map.execution_type == "EXPRESS"
 
 
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
@@ -230,17 +236,19 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
         if staged is not None:
             counts.total, counts.failed = staged.items, staged.failed_items
             written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
-                                    map_run_arn=arn_, staged=staged, writer_config=writer.writer_config)
+                                    map_run_arn=arn_, staged=staged, writer_config=writer.writer_config,
+                                    express=express_children(state))
         else:
             written = write_results(store, bucket=params["Bucket"], prefix=params.get("Prefix") or "",
-                                    map_run_arn=arn_, children=ordered, writer_config=writer.writer_config)
+                                    map_run_arn=arn_, children=ordered, writer_config=writer.writer_config,
+                                    express=express_children(state))
         output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
     else:
         config = writer.writer_config if writer is not None else None
         if isinstance(config, dict) and config.get("Transformation") == "NONE":
             from ..storage.writers.asl import arns, child_record
 
-            sm_arn, prefix, _ = arns(arn_)
+            sm_arn, prefix, _ = arns(arn_, express_children(state))
             output = [child_record(c, sm_arn, prefix)[1] for c in ordered]
         else:
             slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]

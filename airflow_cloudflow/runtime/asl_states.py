@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ErrorCodes, FlowError
 from ..expressions.asl_choice import parse_timestamp
+from ..integrations.callbacks import new_task_token
 from ..integrations.registry import TaskCall
 from ..model import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
 from .asl_context import next_event, scoped
@@ -18,7 +19,7 @@ from .asl_run import Frame
 from .clock import seconds_value
 from .concurrency import effective_limit, run_bounded
 from .evaluation import evaluate
-from .states import INLINE_MAX_CONCURRENCY, _invoke, _invoke_with_timeout
+from .states import CUSTOM_CALLBACK, INLINE_MAX_CONCURRENCY, _invoke, _invoke_with_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interpreter import Interpreter
@@ -101,14 +102,27 @@ def wait_seconds(frame: Frame) -> float:
 
 def run_task(interp: "Interpreter", frame: Frame):
     """Calls ``Resource`` through the integrations registry with the Parameters/Arguments.
-    "``TimeoutSeconds`` … the state fails with ``States.Timeout``" when the call runs longer."""
+    "``TimeoutSeconds`` … the state fails with ``States.Timeout``" when the call runs longer.
+
+    ``.waitForTaskToken``: a task token is minted per attempt (``$$.Task.Token``, for the
+    Parameters/Arguments to send), and the Task waits until ``SendTaskSuccess``/``SendTaskFailure``
+    (``airflow-cloudflow callback succeed|fail``) completes it; ``HeartbeatSeconds`` without a
+    ``SendTaskHeartbeat`` fail it with ``States.HeartbeatTimeout``. A mocked resource completes its
+    own token with the mock's answer (docs/integrations.md)."""
     state: Task = frame.state  # type: ignore[assignment]
     ctx = frame.ctx
+    token, heartbeat = None, None
+    if state.task_mode == CUSTOM_CALLBACK:
+        token = new_task_token(ctx.name, state.name)
+        frame = frame._replace(context={**frame.context, "Task": {"Token": token}})
+        if state.heartbeat is not None:
+            heartbeat = _number(evaluate(state.heartbeat, frame.variables()), "HeartbeatSeconds") or None
     payload = _payload(frame, frame.value)
     timeout = 0.0
     if state.timeout is not None:
         timeout = _number(evaluate(state.timeout, frame.variables()), "TimeoutSeconds")
-    call = TaskCall(state.action, payload, "RequestComplete", state.name, ctx.name)
+    call = TaskCall(state.action, payload, state.task_mode if token else "RequestComplete", state.name, ctx.name,
+                    task_token=token, heartbeat_seconds=heartbeat)
     next_event(ctx, 2)  # …Scheduled, …Started
     try:
         result = _call(interp, call, ctx, timeout)
@@ -128,14 +142,15 @@ def _call(interp: "Interpreter", call: TaskCall, ctx, timeout: float) -> Any:
     left = ctx.seconds_left()
     if left is not None and (timeout == 0 or left < timeout):
         return _invoke_with_timeout(interp, call, ctx, max(left, 0.0), ErrorCodes.TIMEOUT)
-    if timeout > 0 and not known:
-        try:
+    try:
+        if timeout > 0 and not known:
             return _invoke_with_timeout(interp, call, ctx, timeout, ErrorCodes.TASK_TIMEOUT)
-        except FlowError as err:
-            if err.code == ErrorCodes.TASK_TIMEOUT:
-                raise FlowError("States.Timeout", None, state=call.state_name) from None
-            raise
-    return _invoke(interp, call)
+        return _invoke(interp, call)
+    except FlowError as err:
+        # a Task past its TimeoutSeconds (here, or a task token not completed in time under Airflow)
+        if err.code == ErrorCodes.TASK_TIMEOUT:
+            raise FlowError("States.Timeout", None, state=call.state_name) from None
+        raise
 
 
 def run_parallel(interp: "Interpreter", frame: Frame):

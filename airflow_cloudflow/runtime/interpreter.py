@@ -16,6 +16,7 @@ from typing import Any, Callable, NamedTuple
 from ..exceptions import ErrorCodes, ErrorInfo, FlowError
 from ..integrations.registry import IntegrationRegistry, default_registry
 from ..model import CatchRule, Map, State, StateGraph, StateMachine, Wait
+from . import cancellation
 from .clock import Clock, SystemClock
 from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
@@ -152,7 +153,9 @@ class Interpreter:
         "``End: true`` ends the current scope"."""
         state = graph[graph.start_at]
         value = input
+        token = cancellation.current()
         while True:
+            token.check()  # a sibling branch failed: this one stops (runtime/cancellation.py)
             step = self.run_state(state, value, ctx)
             if step.next is None:
                 return step.output

@@ -12,6 +12,7 @@ from ..exceptions import ErrorCodes, FlowError
 from ..integrations.callbacks import new_task_token
 from ..integrations.registry import TaskCall
 from ..model import Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
+from . import cancellation
 from .clock import seconds_value
 from .concurrency import effective_limit, run_bounded
 from .context import ExecutionContext
@@ -136,7 +137,11 @@ def run_task(interp: "Interpreter", state: Task, value: Any, ctx: ExecutionConte
 
 
 def _invoke(interp: "Interpreter", call: TaskCall) -> Any:
+    """The integration's answer; a call that may block is given up when its branch is stopped."""
     try:
+        may_block = getattr(interp.integrations, "may_block", None)
+        if cancellation.current() is not cancellation.ROOT and (may_block is None or may_block(call.action)):
+            return cancellation.interruptible(lambda: interp.integrations.invoke(call), f"task-{call.state_name}")
         return interp.integrations.invoke(call)
     except FlowError:
         raise

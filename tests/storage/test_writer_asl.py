@@ -121,3 +121,16 @@ def test_flatten_of_empty_outputs_only_writes_no_file(backend):
     out = write_results(backend.store, bucket=backend.bucket, prefix="e", map_run_arn=ARN, children=[kid_out(0, [])],
                         writer_config={"Transformation": "FLATTEN"})
     assert out["manifest"]["ResultFiles"]["SUCCEEDED"] == []
+
+
+def test_express_children_get_express_execution_arns(tmp_path):
+    """``ExecutionType: EXPRESS``: ``arn:…:express:<machine>/<label>:<map run>:<child>``."""
+    from airflow_cloudflow.storage.local import LocalStore
+
+    store = LocalStore(tmp_path)
+    store.create_bucket("out")
+    write_results(store, bucket="out", prefix="", map_run_arn=ARN, children=[kid(0)], express=True)
+    manifest = read(type("B", (), {"store": store, "bucket": "out"}), "0f8e-uuid/manifest.json")
+    record = read(type("B", (), {"store": store, "bucket": "out"}), manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])[0]
+    assert record["ExecutionArn"] == "arn:aws:states:us-east-1:111111111111:express:sm/TestMap:0f8e-uuid:c0"
+    assert record["StateMachineArn"] == "arn:aws:states:us-east-1:111111111111:stateMachine:sm/TestMap"

@@ -48,14 +48,17 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def arns(map_run_arn: str) -> tuple[str, str, str]:
+def arns(map_run_arn: str, express: bool = False) -> tuple[str, str, str]:
     """``(state machine ARN, child execution ARN prefix, uuid)`` from
-    ``arn:aws:states:<region>:<acct>:mapRun:<sm>/<label>:<uuid>``."""
+    ``arn:aws:states:<region>:<acct>:mapRun:<sm>/<label>:<uuid>``. A Standard child is
+    ``…:execution:<sm>/<label>:<child>``; an Express child (``ExecutionType: EXPRESS``) is
+    ``…:express:<sm>/<label>:<uuid>:<child>``, as Express executions are named."""
     head, sep, rest = map_run_arn.partition(":mapRun:")
     label, _, uuid = rest.rpartition(":")
     if not sep or not label or not uuid or "/" in uuid:
         raise UnsafeKey(f"not a Map Run ARN: {map_run_arn!r}")
-    return f"{head}:stateMachine:{label}", f"{head}:execution:{label}:", uuid
+    prefix = f"{head}:express:{label}:{uuid}:" if express else f"{head}:execution:{label}:"
+    return f"{head}:stateMachine:{label}", prefix, uuid
 
 
 def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix: str, redrive_count: int = 0
@@ -99,11 +102,12 @@ def _elements(output: Any, how: str) -> list[Any]:
     return [output]
 
 
-def layout(map_run_arn: str, redrive_count: int = 0, writer_config: Any = None) -> ResultLayout:
+def layout(map_run_arn: str, redrive_count: int = 0, writer_config: Any = None,
+           express: bool = False) -> ResultLayout:
     """The AWS layout: ``SUCCEEDED``, ``FAILED`` and ``PENDING`` series, ``Key`` entries, in the
     ``WriterConfig``'s output type and transformation."""
     try:
-        sm_arn, exec_prefix, _ = arns(map_run_arn)
+        sm_arn, exec_prefix, _ = arns(map_run_arn, express)
     except UnsafeKey as exc:
         raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
     output_type, how = transformation(writer_config)
@@ -131,6 +135,7 @@ def write_results(
     staged: StagedResults | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     writer_config: Any = None,
+    express: bool = False,
 ) -> dict:
     """Write the record files then ``manifest.json``; return ``{"manifest": ..., "ResultWriterDetails":
     {"Bucket", "Key"}}`` -- the latter is what the Map state outputs. ``staged``: the shards rendered
@@ -143,7 +148,7 @@ def write_results(
     except UnsafeKey as exc:
         raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
     putter = ObjectPutter(store, bucket, RESULT_WRITER_FAILED)
-    files = layout(map_run_arn, writer_config=writer_config)
+    files = layout(map_run_arn, writer_config=writer_config, express=express)
     if staged is not None:
         entries = publish_series(putter, base, files, staged)
     else:
