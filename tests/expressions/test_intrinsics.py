@@ -154,3 +154,14 @@ def test_is_intrinsic_and_paths():
     call = compile_intrinsic("States.Array($.a, States.ArrayLength($$.x), 1)")
     assert [p.source for p in call.paths()] == ["$.a", "$$.x"]
     assert call.name == "States.Array"
+
+
+def test_format_refuses_to_build_a_string_over_the_bound_before_building_it():
+    from airflow_cloudflow.expressions.bounds import MAX_STRING_CHARS
+
+    template = "'" + "{}" * 100 + "'"
+    source = f"States.Format({template}, {', '.join(['$.big'] * 100)})"
+    with pytest.raises(FlowError) as err:
+        compile_intrinsic(source).evaluate({"input": {"big": "x" * 100_000}})
+    assert err.value.code == "States.IntrinsicFailure"
+    assert f"States.Format would build a string of 10000000 characters; the limit is {MAX_STRING_CHARS}" in err.value.detail
