@@ -100,35 +100,21 @@ def maybe_gunzip(stream: BinaryIO) -> BinaryIO:
     return buffered  # type: ignore[return-value]
 
 
-class BoundedInflation(io.RawIOBase):
+class BoundedInflation(CountingStream):
     """gzip output that may not grow past ``MAX_INFLATION_RATIO`` times the compressed bytes read
     once more than ``INFLATION_CHECK_BYTES`` came out: a decompression bomb (2 MB inflating to 2 GiB)
     is a reader error within seconds instead of keeping a reader busy for minutes."""
 
     def __init__(self, inflating: BinaryIO, compressed: CountingStream):
-        self._inflating = inflating
+        super().__init__(inflating)
         self._compressed = compressed
-        self.inflated = 0
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._inflating.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.inflated += n
-        if self.inflated > INFLATION_CHECK_BYTES and self.inflated > MAX_INFLATION_RATIO * self._compressed.bytes_read:
+        n = super().readinto(buffer)
+        if self.bytes_read > INFLATION_CHECK_BYTES and self.bytes_read > MAX_INFLATION_RATIO * self._compressed.bytes_read:
             raise MalformedData(f"gzip data inflates more than {MAX_INFLATION_RATIO} times its compressed size "
                                 "(a decompression bomb?)", f"byte offset {self._compressed.bytes_read}")
         return n
-
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                self._inflating.close()
-            finally:
-                super().close()
 
 
 def text_stream(stream: BinaryIO) -> io.TextIOWrapper:
