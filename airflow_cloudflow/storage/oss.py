@@ -127,7 +127,7 @@ class OssStore:
 
         def fetch(offset: int, etag: str) -> Body:
             if offset:
-                result = client.get_object(key, byte_range=(offset, None), headers={"If-Match": etag})
+                result = client.get_object(key, byte_range=(offset, None), headers={"If-Match": etag} if etag else None)
             else:
                 result = client.get_object(key)
             start = content_range_start(result.headers.get("Content-Range"))

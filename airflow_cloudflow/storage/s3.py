@@ -127,7 +127,7 @@ class S3Store:
         url = format_url(self.scheme, safe_bucket(bucket), safe_key(key))
 
         def fetch(offset: int, etag: str) -> Body:
-            extra = {"Range": f"bytes={offset}-", "IfMatch": etag} if offset else {}
+            extra = {"Range": f"bytes={offset}-", **({"IfMatch": etag} if etag else {})} if offset else {}
             response = self._client.get_object(Bucket=bucket, Key=key, **extra)
             stream = response["Body"]
             return Body(stream.read, stream.close, response.get("ETag", ""), content_range_start(response.get("ContentRange")))
