@@ -94,3 +94,26 @@ def test_without_resume_budget_a_reset_is_a_reader_error_naming_the_object(serve
         list(read_items(server.store(retry=RetryPolicy(max_attempts=1)), "OSS_CSV",
                         {"Bucket": "resume-bucket", "ObjectName": "rows.csv"}))
     assert "resume-bucket/rows.csv" in err.value.detail
+
+
+def test_a_distributed_map_over_resetting_connections_gives_the_same_result(oss_server):
+    """The conformance case reading an OSS_CSV object, run by the interpreter over the OSS server
+    while every object GET of the run is reset after 7 body bytes: the Map's output is the
+    recorded one (each row once), where before the reset failed the whole Map."""
+    from airflow_cloudflow.dialects import load_definition_text
+    from airflow_cloudflow.integrations.mocks import load_mocks
+    from airflow_cloudflow.runtime.clock import FakeClock
+    from airflow_cloudflow.runtime.interpreter import Interpreter
+    from airflow_cloudflow.storage.resolver import StoreResolver
+    from tests.runtime.conformance import Matcher, load_cases
+
+    [case] = [c for c in load_cases() if c["name"] == "seed_item_reader_oss_csv"]
+    oss_server.upload_case(case)
+    machine = load_definition_text(case["definition_yaml"], "case.flow.yaml")
+    interpreter = Interpreter(machine, integrations=load_mocks(case.get("functions") or {}),
+                              stores=StoreResolver({"oss": oss_server.store(retry=BUDGET)}), clock=FakeClock())
+    oss_server.inject_faults(2, reset_after=7)  # the GET and its first resume are both cut
+    result = interpreter.execute(case["input"])
+    assert oss_server.faults_served() == 2
+    assert result.status == "Succeeded", result.error
+    assert Matcher().match(case["expected"]["output"], result.output)
