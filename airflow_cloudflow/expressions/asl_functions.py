@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from ..exceptions import FlowError
 from ..jsonvalues import reject_constant
+from .bounds import string_too_long
 from .builtins import json_equal  # JSON equality: true is not 1; 1 equals 1.0; deep
 
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
@@ -120,9 +121,13 @@ def render_format(pieces: tuple[str, ...], args: tuple[Any, ...]) -> str:
             f"States.Format expected {len(pieces) - 1} argument(s) for its placeholders, "
             f"got {len(args)}"
         )
+    rendered = [format_value(arg) for arg in args]
+    problem = string_too_long("States.Format", sum(map(len, pieces)) + sum(map(len, rendered)))
+    if problem:
+        fail(problem)
     out = [pieces[0]]
-    for arg, piece in zip(args, pieces[1:]):
-        out.append(format_value(arg))
+    for text, piece in zip(rendered, pieces[1:]):
+        out.append(text)
         out.append(piece)
     return "".join(out)
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..jsonvalues import reject_constant, utf8
+from .bounds import string_too_long
 
 
 class EvaluationError(Exception):
@@ -137,9 +138,13 @@ def fn_format(template: Any, *args: Any) -> str:
         raise EvaluationError(
             f"format() has {len(pieces) - 1} placeholders but only {len(args)} arguments"
         )
+    rendered = [arg if isinstance(arg, str) else to_json_text(arg) for arg in args[: len(pieces) - 1]]
+    problem = string_too_long("format()", sum(map(len, pieces)) + sum(map(len, rendered)))
+    if problem:
+        raise EvaluationError(problem)
     out = [pieces[0]]
-    for arg, piece in zip(args, pieces[1:]):
-        out.append(arg if isinstance(arg, str) else to_json_text(arg))
+    for text, piece in zip(rendered, pieces[1:]):
+        out.append(text)
         out.append(piece)
     return "".join(out)
 

@@ -20,6 +20,7 @@ from ..diagnostics import escape_pointer_token
 from ..exceptions import ExpressionSyntaxError, FlowError
 from ..model import UNKNOWN_LOCATION, ArrayTemplate, Expression, Literal, Location, ObjectTemplate, Template
 from .asl_functions import json_type
+from .jsonata_bounds import BoundExceeded, MemoryBudget, bounded_functions
 from .jsonata_functions import FunctionFailure, call_problems
 from .jsonata_functions import register as register_step_functions_functions
 
@@ -54,6 +55,7 @@ def _lib():
     from jsonata.utils import Utils
 
     if not _OVERRIDES:
+        _OVERRIDES.update(bounded_functions(jsonata.Jsonata))  # memory bounds (jsonata_bounds.py)
         _OVERRIDES.update(_overrides(jsonata.Jsonata))
     return jsonata, JException, Utils
 
@@ -123,6 +125,7 @@ class JsonataExpression:
         from jsonata.timebox import Timebox
 
         self._timebox = Timebox(self._expr.environment, EVALUATION_TIMEOUT_MS, MAX_EVALUATION_DEPTH)
+        self._budget = MemoryBudget(self._expr)
         self._now = Timebox.current_milli_time
         self._lock = threading.Lock()
 
@@ -137,6 +140,7 @@ class JsonataExpression:
             with self._lock:  # a compiled jsonata-python expression keeps evaluation state
                 self._timebox.timeout = EVALUATION_TIMEOUT_MS
                 self._timebox.time, self._timebox.depth = self._now(), 0  # the bounds count per evaluation
+                self._budget.reset()
                 value = self._expr.evaluate(None, bindings)
         except RecursionError:
             raise self.fail(f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
@@ -165,7 +169,7 @@ class JsonataExpression:
 
 def _message(exc: Exception) -> str:
     """The library's message; a plain Python error (``1/0``, ``$number('abc')``) names its type."""
-    if isinstance(exc, (_Refused, FunctionFailure)) or type(exc).__name__ == "JException":
+    if isinstance(exc, (_Refused, FunctionFailure, BoundExceeded)) or type(exc).__name__ == "JException":
         return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -161,3 +161,14 @@ def test_string_to_json_of_a_pipes_batch_with_dot_bracket_path():
     call = compile_intrinsic("States.StringToJson($.[0].body)")
     assert call.evaluate({"input": [{"body": '{"orderId": "o-1"}'}]}) == {"orderId": "o-1"}
     assert [p.source for p in call.paths()] == ["$.[0].body"]
+
+
+def test_format_refuses_to_build_a_string_over_the_bound_before_building_it():
+    from airflow_cloudflow.expressions.bounds import MAX_STRING_CHARS
+
+    template = "'" + "{}" * 100 + "'"
+    source = f"States.Format({template}, {', '.join(['$.big'] * 100)})"
+    with pytest.raises(FlowError) as err:
+        compile_intrinsic(source).evaluate({"input": {"big": "x" * 100_000}})
+    assert err.value.code == "States.IntrinsicFailure"
+    assert f"States.Format would build a string of 10000000 characters; the limit is {MAX_STRING_CHARS}" in err.value.detail
