@@ -6,8 +6,9 @@ exceptions:
 
 * a syntax error is reported at the parser's mark (``CF-E100``);
 * a duplicate key in a mapping is reported at the second key (``CF-E101``);
-* aliases are resolved by the composer as shared nodes; expanding them while converting is bounded
-  by ``MAX_NODES`` so a "billion laughs" document costs milliseconds (``CF-E102``);
+* aliases are resolved by the composer as shared nodes; the expanded size is computed once per
+  distinct node before converting, and a document over ``MAX_NODES`` is refused without expanding
+  anything, so a "billion laughs" document costs milliseconds (``CF-E102``);
 * tags other than the core schema and non-scalar keys are rejected (``CF-E103``).
 
 Plain scalars resolve by the **YAML 1.2 core schema**, as the tools that write ``*.asl.yaml`` read
@@ -194,6 +195,32 @@ class _Converter:
         return value
 
 
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Raise ``_TooLarge`` when converting ``root`` would visit more than ``MAX_NODES`` nodes: each
+    distinct (shared, aliased) node is sized once, so an alias bomb is refused before any expansion."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            if known < 0:  # an alias of a node still being sized: it contains itself
+                raise _TooLarge()
+            return known
+        sizes[id(node)] = -1
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) - 1 + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        else:
+            total = 1
+        if total > MAX_NODES:
+            raise _TooLarge()
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
 def _pos(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
@@ -207,6 +234,7 @@ def load_yaml(text: str, file: str | None = None) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             return doc
+        _check_expanded_size(node)
         doc.marks[""] = _pos(node.start_mark)
         doc.data = _Converter(loader, doc, file).convert(node, "")
     except _TooLarge:
