@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..exceptions import FlowError
-from ..jsonvalues import reject_constant
+from ..jsonvalues import loads_strict
 from .builtins import json_equal  # JSON equality: true is not 1; 1 equals 1.0; deep
 
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
@@ -138,7 +138,7 @@ def _string_to_json(text: str) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text, parse_constant=reject_constant)  # NaN/Infinity are not JSON
+        return loads_strict(text)  # NaN/Infinity, 1e400 and huge integers are not JSON we carry
     except (ValueError, RecursionError):
         fail(f"States.StringToJson could not parse its argument as JSON: {text[:100]!r}")
 
