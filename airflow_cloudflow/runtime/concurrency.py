@@ -3,14 +3,19 @@
 "Run them in parallel, bounded by MaxConcurrency." Work that cannot block (no Task, no Wait)
 gains nothing from threads under the GIL, so it runs on a fast sequential path; otherwise a thread
 pool keeps at most ``limit`` units in flight, pulling inputs lazily (never materialising them).
+The pool's threads come from the process's ``THREAD_BUDGET`` (runtime/bounds.py): MaxConcurrency
+20,000 runs on at most ``CLOUDFLOW_MAX_THREADS`` threads and the rest queues; a pool granted no
+thread runs its units in the caller's thread, so nested pools never wait on each other.
 """
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from ..model import Map, Parallel, StateGraph, Task, Wait
+from .bounds import THREAD_BUDGET
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -41,12 +46,21 @@ def run_bounded(
     """Yield ``func(x)`` for every input, at most ``limit`` at a time, in completion order.
 
     Fail-fast: the first exception stops new work from starting; the units already running are
-    awaited (so none outlives the state), then the exception is raised.
+    awaited (so none outlives the state), then the exception is raised. Each unit runs in a copy of
+    the caller's context (the sub-flow depth travels with it).
     """
-    if not threaded or limit <= 1:
-        for item in inputs:
-            yield func(item)
-        return
+    threads = THREAD_BUDGET.take(limit) if threaded and limit > 1 else 0
+    try:
+        if threads <= 1:
+            for item in inputs:
+                yield func(item)
+            return
+        yield from _pooled(func, inputs, threads)
+    finally:
+        THREAD_BUDGET.give_back(threads)
+
+
+def _pooled(func: Callable[[T], U], inputs: Iterable[T], limit: int) -> Iterator[U]:
     source = iter(inputs)
     with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="cloudflow") as pool:
         running: set[Future[U]] = set()
@@ -59,7 +73,7 @@ def run_bounded(
                     except StopIteration:
                         exhausted = True
                         break
-                    running.add(pool.submit(func, item))
+                    running.add(pool.submit(contextvars.copy_context().run, func, item))
                 if not running:
                     return
                 done, running = wait(running, return_when=FIRST_COMPLETED)
