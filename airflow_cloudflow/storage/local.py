@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -66,12 +67,14 @@ class LocalStore:
         if key.endswith("/"):
             raise UnsafeKey(f"a local object key cannot end with '/': {key!r}")
         path = self._path(bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+        with self._writing(bucket, key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            os.replace(tmp, path)
+            with self._writing(bucket, key):
+                os.replace(tmp, path)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -88,14 +91,16 @@ class LocalStore:
         if to_key.endswith("/"):
             raise UnsafeKey(f"a local object key cannot end with '/': {to_key!r}")
         target = self._path(to_bucket, to_key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._writing(to_bucket, to_key):
+            target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.parent / f"{TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{target.name}"
         try:
             os.link(source, tmp)
         except OSError:
             shutil.copyfile(source, tmp)
         try:
-            os.replace(tmp, target)
+            with self._writing(to_bucket, to_key):
+                os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -122,6 +127,19 @@ class LocalStore:
         return self._info(bucket, key, path)
 
     # ------------------------------------------------------------------ helpers
+
+    @contextmanager
+    def _writing(self, bucket: str, key: str) -> Iterator[None]:
+        """File-system refusals while writing ``bucket/key`` as a ``StoreError``: a directory cannot
+        also be a file, so a local store cannot hold both ``a`` and ``a/b`` (OSS and S3 can)."""
+        try:
+            yield
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            raise StoreError(f"cannot write object: in a local store an object key cannot also be the prefix of "
+                             f"another object: {exc.strerror}", url=format_url(self.scheme, bucket, key)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot write object: {exc.strerror or exc}",
+                             url=format_url(self.scheme, bucket, key)) from None
 
     def _info(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         try:
