@@ -8,14 +8,14 @@ stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from .run import EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE, UsageError, build_integrations, build_stores, parse_input
+from ..dialects import dialect_for, lint_path
+from .run import UsageError, build_integrations, build_stores, parse_input, refuse_definition, report, usage_error
 
 
 @contextmanager
@@ -33,14 +33,9 @@ def _stdout_to_stderr():
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..dialects import lint_path
-
     issues = lint_path(args.definition)
-    errors = [i for i in issues if i.is_error]
-    if errors:
-        for issue in errors:
-            print(str(issue), file=sys.stderr)
-        return EXIT_USAGE
+    if any(i.is_error for i in issues):
+        return refuse_definition(args, issues)
     try:
         execution_input = parse_input(args.input, any_json=str(args.definition).lower().endswith(
             (".asl.json", ".asl.yaml", ".asl.yml")))
@@ -50,8 +45,7 @@ def main(args: argparse.Namespace) -> int:
         if args.store:
             build_stores(args.store)
     except UsageError as exc:
-        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(args, exc)
 
     from ..providers.engine import ensure_airflow_home, run_definition
 
@@ -63,13 +57,5 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
-    if args.json:
-        sys.stdout.write(json.dumps(result.as_json()) + "\n")
-    elif result.status == "Succeeded":
-        print(json.dumps(result.output, indent=2, ensure_ascii=False))
-    else:
-        print(f"Failed: {result.error['Code']}")
-        if result.error.get("Detail"):
-            print(f"  {result.error['Detail']}")
     print(f"(Airflow DAG {result.dag_id}, run {result.run_id})", file=sys.stderr)
-    return EXIT_SUCCEEDED if result.status == "Succeeded" else EXIT_FAILED
+    return report(args, result.as_json(), dialect_for(args.definition))
