@@ -63,7 +63,7 @@ CLOUDFLOW_SEEDS: list[dict[str, Any]] = [
 ]
 
 ASL_SEEDS: list[dict[str, Any]] = [
-    {"StartAt": "C", "TimeoutSeconds": 60, "States": {
+    {"StartAt": "C", "States": {  # no TimeoutSeconds: a far Wait must meet its own bound
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "M"}], "Default": "P"},
         "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 4, "ItemProcessor": {"StartAt": "T", "States": {
             "T": {"Type": "Task", "Resource": LAMBDA, "TimeoutSeconds": 10, "HeartbeatSeconds": 5,
@@ -72,7 +72,11 @@ ASL_SEEDS: list[dict[str, Any]] = [
                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F", "ResultPath": "$.err"}], "End": True},
             "F": {"Type": "Pass", "End": True}}}, "ResultPath": "$.mapped", "Next": "P"},
         "P": {"Type": "Pass", "Parameters": {"v.$": "$", "s.$": "States.Format('{}', $.n)"}, "Next": "W"},
-        "W": {"Type": "Wait", "Seconds": 1, "Next": "Par"},
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "WT"},
+        "WT": {"Type": "Wait", "TimestampPath": "$.v.t", "Next": "I"},
+        "I": {"Type": "Pass", "Parameters": {"a.$": "States.ArrayGetItem($.v.l, $.v.i)", "b.$": "States.MathAdd($.v.i, 1)",
+                                             "c.$": "States.StringToJson($.v.s)", "d.$": "States.ArrayRange(1, $.v.i, 1)"},
+              "Next": "Par"},
         "Par": {"Type": "Parallel", "Branches": [
             {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"r": [1, 2.5, "x"]}, "End": True}}},
             {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "X", "Cause": "c"}}}],
@@ -105,7 +109,16 @@ def deep(n: int) -> Any:
     return value
 
 
+TIMESTAMPS = ["2020-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2020-13-45T99:00:00Z",
+              "2020-01-01T00:00:00+99:00", ""]
+VALID_INPUT = st.fixed_dictionaries({
+    "n": st.sampled_from([0, 2]), "items": st.lists(st.integers(0, 3), max_size=3),
+    "t": st.sampled_from(TIMESTAMPS), "l": st.lists(st.integers(), max_size=3),
+    "i": st.sampled_from([0, 1, -1, 3, 10 ** 20, 1e300, "1"]),
+    "s": st.sampled_from(['{"a": 1}', "1e400", "NaN", "[" * 300, "9" * 4400, "x"])})
+"""Standard JSON that reaches the seeds' states: far timestamps, huge indexes, strings to parse."""
 INPUT = st.one_of(
+    VALID_INPUT,
     st.sampled_from([{"n": 2, "items": [1, 2, 3]}, {"n": 0}, {"n": NAN}, {"n": HUGE, "items": [HUGE]},
                      {"items": deep(300)}, {"items": "notalist"}, {"n": 2, "items": list(range(50))}, [], "x", None]),
     st.dictionaries(st.sampled_from(["n", "items", "x"]), HOSTILE, max_size=3),
@@ -188,12 +201,24 @@ def check(code: int, out: str, err: str, argv: tuple, *, json_line: bool) -> Non
         assert set(result) == {"status", "output", "error"} and result["status"] in ("Succeeded", "Failed"), where
 
 
+class AbsurdSleep(BaseException):
+    """A sleep no bound allows: the real ``time.sleep`` would overflow or wait for years."""
+
+
+def checked_sleep(self, seconds: float) -> None:
+    """Skip the sleep, but only one the runtime's bounds allow (``clock.MAX_SECONDS``)."""
+    from airflow_cloudflow.runtime.clock import MAX_SECONDS
+
+    if not 0 <= seconds <= MAX_SECONDS:
+        raise AbsurdSleep(f"asked to sleep {seconds!r} seconds")
+
+
 @pytest.fixture()
 def workspace(tmp_path, monkeypatch):
     from airflow_cloudflow.runtime import bounds
     from airflow_cloudflow.runtime.clock import SystemClock
 
-    monkeypatch.setattr(SystemClock, "sleep", lambda self, seconds: None)  # Wait and Retry cost nothing
+    monkeypatch.setattr(SystemClock, "sleep", checked_sleep)  # Wait and Retry cost nothing
     monkeypatch.setenv(bounds.STATE_TRANSITIONS.setting, "500")
     monkeypatch.delenv("AIRFLOW_CONN_OSS_DEFAULT", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_AWS_DEFAULT", raising=False)
@@ -241,13 +266,13 @@ def test_mutated_asl_definitions_inputs_and_items(workspace, data):
              items_bytes(data.draw(ITEMS, label="items")))
 
 
-@FUZZ
+@settings(FUZZ, max_examples=EXAMPLES * 3)
 @given(data=st.data())
 def test_unmutated_seeds_with_hostile_inputs_and_items(workspace, data):
     """The seeds themselves run; only their input and item data are hostile."""
     seed, name = data.draw(st.sampled_from([(s, "seed.flow.yaml") for s in CLOUDFLOW_SEEDS]
                                            + [(s, "seed.asl.json") for s in ASL_SEEDS]), label="seed")
-    exercise(workspace, name, json.dumps(seed), serialise(data.draw(INPUT, label="input")),
+    exercise(workspace, name, json.dumps(seed), serialise(data.draw(VALID_INPUT, label="input")),
              items_bytes(data.draw(ITEMS, label="items")))
 
 
