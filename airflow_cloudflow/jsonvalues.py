@@ -9,7 +9,8 @@ it as U+FFFD, as Go would.
 ``loads_strict`` is the one decoder for JSON that comes from users (``--input``, ``*.asl.json``,
 item data): besides the constants it refuses what Python cannot carry through a run — an integer
 over ``MAX_INT_DIGITS`` digits (Python's int/str conversion limit, which would fail later, at the
-first ``json.dumps``), a number that overflows a double (``1e400`` would become ``Infinity``), and
+first ``json.dumps``), a number that overflows a double (``1e400`` would become ``Infinity``; an
+integer of 309+ digits, which Go cannot read as a double either), and
 nesting deeper than ``MAX_DEPTH`` (recursion limits) — each a ``RejectedJson`` saying which.
 """
 
@@ -52,9 +53,12 @@ def reject_constant(name: str) -> Any:
 
 
 def strict_int(text: str) -> int:
-    """``parse_int``: refuse integer literals Python cannot convert back to text."""
+    """``parse_int``: refuse integer literals Python cannot convert back to text, and — as Go's reader,
+    which reads every JSON number as a double, does — integers beyond a double's range (309+ digits)."""
     if len(text) - text.startswith("-") > MAX_INT_DIGITS:
         raise NumberOutOfRange(f"an integer literal of {len(text)} digits is longer than {MAX_INT_DIGITS} digits")
+    if len(text) > 300 and not math.isfinite(float(text)):
+        raise NumberOutOfRange(f"the integer {text[:20]}… ({len(text)} digits) is beyond the range of a double")
     return int(text)
 
 

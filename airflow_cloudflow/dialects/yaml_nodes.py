@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,6 +168,10 @@ class _Converter:
             return None
         if isinstance(value, (datetime.date, datetime.datetime)):
             return node.value  # keep timestamps as the text written (JSON has no dates)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+            self.issue(UNPORTABLE_VALUE, f"the integer of {len(node.value)} digits is beyond the range of a double "
+                       "(a JSON reader such as Go's cannot read it)", start, pointer)
+            return None
         if isinstance(value, float) and not math.isfinite(value):
             self.issue(UNPORTABLE_VALUE, f"{node.value!r} is not a JSON number (NaN and Infinity are not JSON)",
                        start, pointer)

@@ -62,7 +62,10 @@ class IntrinsicFunction:
             problem = kind_problem(self.kind_of(i), arg)
             if problem:
                 fail(f"Invalid argument {i + 1} of {self.name}: {problem}")
-        return self.function(*args)
+        try:
+            return self.function(*args)
+        except (ArithmeticError, ValueError, RecursionError) as exc:  # a number beyond a double, an int too long
+            fail(f"{self.name} could not compute its result: {type(exc).__name__}: {exc}")
 
 
 def fail(detail: str) -> None:

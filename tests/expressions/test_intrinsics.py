@@ -154,3 +154,13 @@ def test_is_intrinsic_and_paths():
     call = compile_intrinsic("States.Array($.a, States.ArrayLength($$.x), 1)")
     assert [p.source for p in call.paths()] == ["$.a", "$$.x"]
     assert call.name == "States.Array"
+
+
+def test_a_number_beyond_a_double_is_an_intrinsic_failure_not_a_crash():
+    """Issue 14 (found with the CLI fuzzer): an integer too large for a double raised OverflowError
+    out of States.MathAdd."""
+    big = 10 ** 308 * 5
+    for source in ("States.MathAdd($.n, 1)", "States.MathAdd(1, $.n)"):
+        with pytest.raises(FlowError) as err:
+            compile_intrinsic(source).evaluate({**VARS, "input": {"n": big}})
+        assert err.value.code == "States.IntrinsicFailure" and "OverflowError" in err.value.detail
