@@ -102,8 +102,15 @@ def test_airflow_engine_lints_before_it_starts_airflow(tmp_path, capsys):
     bad = tmp_path / "bad.flow.yaml"
     bad.write_text("Type: StateMachine\nName: bad\nSpecVersion: v1\nStartAt: Nope\nStates:\n  - {Type: Pass, Name: A, End: true}\n")
     assert main(["run", str(bad), "--engine", "airflow", "--json"]) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "CF-E201" in err and "bad.flow.yaml:4:" in err
+    assert last_json(out)["error"]["Code"] == "CF-E201"  # --json on exit 2, both engines (issue 15)
+    assert main(["run", str(bad).replace("bad.flow", "nope.flow"), "--engine", "airflow", "--json"]) == 2
+    assert last_json(capsys.readouterr().out)["error"]["Code"] == "CF-E105"
+    good = tmp_path / "good.flow.yaml"
+    good.write_text(PASS_FLOW)
+    assert main(["run", str(good), "--engine", "airflow", "--input", '{"x": NaN}', "--json"]) == 2
+    assert last_json(capsys.readouterr().out)["error"]["Code"] == "CLI.InvalidArgument"
 
 
 CLI_CASES = [c for c in load_cases() if c["name"] in {
