@@ -4,8 +4,8 @@ hostile ``--input`` and hostile item data, through ``lint``, ``run --json`` and 
 Asserted, and only this: the exit code is 0, 1 or 2; no traceback; the backstop's
 ``CloudFlow.InternalError`` never shows (a cause the fuzzer finds is fixed where it arises, not left
 to the backstop); ``run --json`` ends with one standard-JSON object (no ``NaN``). Bounded in time:
-``CLOUDFLOW_FUZZ_EXAMPLES`` examples per property (default 25; twice that for the unmutated seeds), sleeps skipped, each
-example stopped after 20 s.
+``CLOUDFLOW_FUZZ_EXAMPLES`` examples per property (default 25; twice that for the unmutated seeds),
+sleeps skipped (a sleep no bound allows fails the example), each example stopped after 20 s.
 """
 
 from __future__ import annotations
