@@ -55,10 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERNAL_ERROR = "CloudFlow.InternalError"
+"""The backstop's code: an exception no layer turned into a coded error (a bug: please report it)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     module = importlib.import_module(f"airflow_cloudflow.commands.{args.command}")
-    return int(module.main(args) or 0)
+    try:
+        return int(module.main(args) or 0)
+    except Exception as exc:  # noqa: BLE001 - the backstop: never a traceback, always the contract
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    """Exit 1 with a one-line message (and the ``--json`` object), not a traceback. Causes are fixed
+    where they arise; this only keeps the command-line contract when one was missed."""
+    import json
+
+    from .exceptions import cap_error_text
+
+    detail = cap_error_text(f"{type(exc).__name__}: {exc}")
+    print(f"airflow-cloudflow {args.command}: internal error {INTERNAL_ERROR}: {detail}", file=sys.stderr)
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "Failed", "output": None,
+                                     "error": {"Code": INTERNAL_ERROR, "Detail": detail}}) + "\n")
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

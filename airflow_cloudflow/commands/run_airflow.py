@@ -10,15 +10,16 @@ stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..dialects import dialect_for, lint_path
 from .interrupt import interrupted_by_signals, report_interrupted
-from .run import EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE, UsageError, build_integrations, build_stores, parse_input
+from .run import (UsageError, build_integrations, build_stores, parse_input, refuse, refuse_definition, report,
+                  usage_error)
 
 
 @contextmanager
@@ -36,16 +37,12 @@ def _stdout_to_stderr():
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..dialects import lint_path
     from .substitutions import substitutions_for
 
     substitutions, issues = substitutions_for(args.definition, getattr(args, "substitutions", None))
     issues = issues + lint_path(args.definition, substitutions)
-    errors = [i for i in issues if i.is_error]
-    if errors:
-        for issue in errors:
-            print(str(issue), file=sys.stderr)
-        return EXIT_USAGE
+    if any(i.is_error for i in issues):
+        return refuse_definition(args, issues)
     try:
         execution_input = parse_input(args.input, any_json=str(args.definition).lower().endswith(
             (".asl.json", ".asl.yaml", ".asl.yml")))
@@ -55,8 +52,7 @@ def main(args: argparse.Namespace) -> int:
         if args.store:
             build_stores(args.store)
     except UsageError as exc:
-        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(args, exc)
 
     from ..providers.engine import UnmigratedDatabase, ensure_airflow_home, ensure_migrated, run_definition
 
@@ -69,20 +65,11 @@ def main(args: argparse.Namespace) -> int:
             result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks,
                                     substitutions=substitutions)
     except UnmigratedDatabase as exc:
-        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(args, [f"airflow-cloudflow run: {exc}"])
     except KeyboardInterrupt as exc:
         return report_interrupted(exc, args.json)
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
-    if args.json:
-        sys.stdout.write(json.dumps(result.as_json()) + "\n")
-    elif result.status == "Succeeded":
-        print(json.dumps(result.output, indent=2, ensure_ascii=False))
-    else:
-        print(f"Failed: {result.error['Code']}")
-        if result.error.get("Detail"):
-            print(f"  {result.error['Detail']}")
     print(f"(Airflow DAG {result.dag_id}, run {result.run_id})", file=sys.stderr)
-    return EXIT_SUCCEEDED if result.status == "Succeeded" else EXIT_FAILED
+    return report(args, result.as_json(), dialect_for(args.definition))

@@ -116,16 +116,28 @@ def read_text(path: str | Path) -> str:
     return Path(path).read_text(encoding="utf-8-sig")
 
 
+def _not_utf8(path: str | Path, exc: UnicodeDecodeError) -> Issue:
+    return Issue(str(path), 1, 1, "CF-E105", f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                 ERROR, "")
+
+
 def load_definition(path: str | Path, substitutions: Substitutions | None = None) -> StateMachine:
-    """Build the model from the file at ``path``; raises ``DefinitionError`` on any error."""
-    return load_definition_text(read_text(path), str(path), substitutions)
+    """Build the model from the file at ``path``; raises ``DefinitionError`` on any error (a file
+    that is not UTF-8 is one ``CF-E105`` issue; ``OSError`` when it cannot be read at all)."""
+    try:
+        text = read_text(path)
+    except UnicodeDecodeError as exc:
+        raise DefinitionError([_not_utf8(path, exc)], str(path)) from None
+    return load_definition_text(text, str(path), substitutions)
 
 
 def lint_path(path: str | Path, substitutions: Substitutions | None = None) -> list[Issue]:
     """Every issue in one file (an unreadable file is one ``CF-E105`` issue)."""
     try:
         text = read_text(path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        return [_not_utf8(path, exc)]
+    except OSError as exc:
         return [Issue(str(path), 1, 1, "CF-E105", f"cannot read file: {exc}", ERROR, "")]
     return lint_text(text, str(path), substitutions)[1]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Issue
+from ..validate_catalogue import ASL_MAX_SECONDS
 from ..expressions.asl_choice import ChoiceSyntaxError, JsonataCondition, compile_rule
 from ..integrations.partitions import waits_for_token
 from ..expressions.jsonata_expr import compile_jsonata, is_jsonata
@@ -100,6 +101,9 @@ class AslBuilder:
         r.check_keys(raw, TOP_KEYS, "", "the state machine")
         language = self.language(raw, "", JSONPATH)
         timeout = r.integer(raw, "TimeoutSeconds", "")
+        if timeout is not None and not 0 <= timeout <= ASL_MAX_SECONDS:
+            r.report("ASL-E321", f"TimeoutSeconds must be 0-{ASL_MAX_SECONDS}, got {timeout}", "/TimeoutSeconds")
+            timeout = None
         return StateMachine(
             name=machine_name(self.file), graph=self.graph(raw, "", "the state machine", language),
             dialect=DIALECT, description=r.string(raw, "Comment", ""), spec_version=raw.get("Version"),
@@ -121,6 +125,8 @@ class AslBuilder:
         r = self.r
         start_at = r.string(raw, "StartAt", pointer, required=True, what=what)
         states_raw = r.mapping(raw, "States", pointer, required=True, what=what)
+        if states_raw == {}:
+            r.report("CF-E110", "'States' must hold at least one state", child(pointer, "States"))
         states: list[State] = []
         for name, item in (states_raw or {}).items():
             sp = child(child(pointer, "States"), name)
@@ -206,7 +212,7 @@ class AslBuilder:
         timestamp = None
         key = given[0] if given else None
         if key == "Seconds":
-            seconds = f.dynamic(raw, "Seconds", pointer, language)
+            seconds = f.dynamic(raw, "Seconds", pointer, language, maximum=ASL_MAX_SECONDS)
             seconds = seconds.template if seconds is not None else Literal(None)
         elif key == "SecondsPath":
             seconds = f.path(raw, "SecondsPath", pointer, nullable=False) or Literal(None)
@@ -221,8 +227,8 @@ class AslBuilder:
     def _task(self, raw, pointer, language, common) -> State:
         r, f = self.r, self.f
         resource = r.string(raw, "Resource", pointer, required=True, what=f"Task state {common['name']!r}") or ""
-        timeout = f.dynamic(raw, "TimeoutSeconds", pointer, language)
-        heartbeat = f.dynamic(raw, "HeartbeatSeconds", pointer, language)
+        timeout = f.dynamic(raw, "TimeoutSeconds", pointer, language, maximum=ASL_MAX_SECONDS)
+        heartbeat = f.dynamic(raw, "HeartbeatSeconds", pointer, language, maximum=ASL_MAX_SECONDS)
         io = common["asl"]
         # ".waitForTaskToken": the Task waits for its token, as CloudFlow's WaitForCustomCallback does
         mode = {"task_mode": "WaitForCustomCallback"} if waits_for_token(resource) else {}

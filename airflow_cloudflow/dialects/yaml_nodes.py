@@ -22,13 +22,18 @@ strings. ``*.flow.yaml`` and settings files use the same schema (docs/validation
 from __future__ import annotations
 
 import datetime
+import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from ..diagnostics import ERROR, Issue, escape_pointer_token
+
+UNPORTABLE_VALUE = "CF-E106"
+"""A number JSON cannot carry: NaN, Infinity, an integer over 4,300 digits (``jsonvalues``)."""
 
 MAX_NODES = 100_000
 """Nodes converted per document at most (aliases count every time they are expanded)."""
@@ -189,9 +194,22 @@ class _Converter:
         if node.tag not in _SAFE_SCALAR_TAGS:
             self.issue("CF-E103", f"unsupported YAML tag {node.tag!r}", start, pointer)
             return node.value
-        value = self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except ValueError as exc:  # an integer Python cannot convert (over 4,300 digits)
+            self.issue(UNPORTABLE_VALUE, f"the number cannot be carried as JSON ({len(node.value)} characters; "
+                       "an integer may have at most 4,300 digits)", start, pointer)
+            return None
         if isinstance(value, (datetime.date, datetime.datetime)):
             return node.value  # keep timestamps as the text written (JSON has no dates)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+            self.issue(UNPORTABLE_VALUE, f"the integer of {len(node.value)} digits is beyond the range of a double "
+                       "(a JSON reader such as Go's cannot read it)", start, pointer)
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.issue(UNPORTABLE_VALUE, f"{node.value!r} is not a JSON number (NaN and Infinity are not JSON)",
+                       start, pointer)
+            return None
         return value
 
 

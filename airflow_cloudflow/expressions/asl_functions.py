@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..exceptions import FlowError
-from ..jsonvalues import reject_constant
+from ..jsonvalues import loads_strict
 from .bounds import string_too_long
 from .builtins import json_equal  # JSON equality: true is not 1; 1 equals 1.0; deep
 
@@ -63,7 +63,10 @@ class IntrinsicFunction:
             problem = kind_problem(self.kind_of(i), arg)
             if problem:
                 fail(f"Invalid argument {i + 1} of {self.name}: {problem}")
-        return self.function(*args)
+        try:
+            return self.function(*args)
+        except (ArithmeticError, ValueError, RecursionError) as exc:  # a number beyond a double, an int too long
+            fail(f"{self.name} could not compute its result: {type(exc).__name__}: {exc}")
 
 
 def fail(detail: str) -> None:
@@ -143,7 +146,7 @@ def _string_to_json(text: str) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text, parse_constant=reject_constant)  # NaN/Infinity are not JSON
+        return loads_strict(text)  # NaN/Infinity, 1e400 and huge integers are not JSON we carry
     except (ValueError, RecursionError):
         fail(f"States.StringToJson could not parse its argument as JSON: {text[:100]!r}")
 

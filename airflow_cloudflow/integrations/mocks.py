@@ -25,13 +25,13 @@ execution's clock by the ASL Task (so a ``TimeoutSeconds`` shorter than it times
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..exceptions import ErrorCodes, FlowError
+from ..jsonvalues import loads_strict
 from .partitions import canonical
 from .registry import IntegrationRegistry, TaskCall, default_registry
 
@@ -144,7 +144,7 @@ class MockIntegrations(IntegrationRegistry):
 def load_mocks(source: str | Path | Mapping[str, Any], fallback: IntegrationRegistry | None = None) -> MockIntegrations:
     """Build fakes from a JSON object ``{resource: {"behaviour": …, …}}`` (a dict or a file path)."""
     if isinstance(source, (str, Path)):
-        data = json.loads(Path(source).read_text(encoding="utf-8"))
+        data = loads_strict(Path(source).read_text(encoding="utf-8"))  # standard JSON only, as --input
     else:
         data = source
     if not isinstance(data, dict):

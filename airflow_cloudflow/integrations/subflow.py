@@ -37,6 +37,7 @@ from typing import Any, Callable, Sequence
 from ..exceptions import ErrorCodes, FlowError
 from ..commands.init import owned_by_nested_loader
 from ..dialects import LINT_PATTERNS
+from ..runtime.bounds import subflow_level
 from .partitions import canonical
 from .registry import TaskCall
 
@@ -231,7 +232,8 @@ class StartExecution:
 
     def __call__(self, call: TaskCall) -> Any:
         request = subflow_request(call)
-        result = self.child.run(request.flow_name, request.input, request.execution_name)
+        with subflow_level(request.dialect, request.flow_name, call.state_name or None):
+            result = self.child.run(request.flow_name, request.input, request.execution_name)
         error = result.error
         outcome = ChildOutcome(result.succeeded, result.output, error.code if error else None,
                                error.detail if error else None)

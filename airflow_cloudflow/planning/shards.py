@@ -28,13 +28,13 @@ import json
 import tempfile
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from array import array
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 from ..exceptions import FlowError, NoSuchObject
+from ..runtime.concurrency import run_bounded
 from ..runtime.records import FAILED, ChildExecution
 from ..storage.base import ObjectStore
 from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
@@ -655,20 +655,9 @@ def staged_results(staging: Staging, shards: Iterable[ShardRef], layout: ResultL
 
 
 def _run_bounded(todo, run_child, concurrency: int) -> Iterator[ChildExecution]:
-    if concurrency == 1:
-        for child in todo:
-            yield run_child(*child)
-        return
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cloudflow-child") as pool:
-        pending = set()
-        for child in todo:
-            pending.add(pool.submit(run_child, *child))
-            if len(pending) >= concurrency:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        for future in pending:
-            yield future.result()
+    """The shard's children, ``concurrency`` at a time, on threads from the process's budget
+    (runtime/concurrency.py: ``run_bounded``)."""
+    return run_bounded(lambda child: run_child(*child), todo, limit=concurrency, threaded=True)
 
 
 def map_run_stopped(staging: Staging) -> bool:

@@ -16,7 +16,7 @@ from ..model import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
 from .asl_context import next_event, scoped
 from .asl_map import MapView
 from .asl_run import Frame
-from .clock import seconds_value
+from .clock import MAX_SECONDS, seconds_value
 from .concurrency import effective_limit, run_bounded
 from .evaluation import evaluate
 from .states import CUSTOM_CALLBACK, INLINE_MAX_CONCURRENCY, _invoke, _invoke_with_timeout
@@ -96,7 +96,10 @@ def wait_seconds(frame: Frame) -> float:
         moment = parse_timestamp(raw)
         if moment is None:
             raise FlowError(RUNTIME, f"The Timestamp value '{raw}' is not a valid RFC 3339 timestamp")
-        return max((moment - frame.ctx.clock.now()).total_seconds(), 0.0)
+        seconds = (moment - frame.ctx.clock.now()).total_seconds()
+        if seconds > MAX_SECONDS:  # year 9999 used to overflow the sleep
+            raise FlowError(RUNTIME, f"The Timestamp value '{raw}' is more than {MAX_SECONDS} seconds away")
+        return max(seconds, 0.0)
     return _number(evaluate(state.seconds, variables), "Seconds")
 
 

@@ -21,6 +21,8 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from .bounds import THREAD_BUDGET
+
 
 class Cancelled(BaseException):
     """The unit of work was stopped because a sibling failed (or the run was interrupted)."""
@@ -131,11 +133,15 @@ def interruptible(call: Callable[[], Any], name: str) -> Any:
     Outside any Parallel or inline Map the call runs in this thread. Inside one it runs in a daemon
     thread while this one waits for the call or the cancellation: the call's own I/O cannot be
     interrupted from Python, so a stopped Task's request is abandoned, as Step Functions stops
-    waiting for it (its side effects may still happen)."""
+    waiting for it (its side effects may still happen). That thread comes from the process's
+    ``THREAD_BUDGET`` until the call ends (abandoned or not); with none left, the call runs in this
+    thread (checked for cancellation before it starts)."""
     token = _current.get()
     if token is ROOT:
         return call()
     token.check()
+    if not THREAD_BUDGET.take(1):
+        return call()
     done = threading.Event()
     box: dict[str, Any] = {}
 
@@ -145,6 +151,7 @@ def interruptible(call: Callable[[], Any], name: str) -> Any:
         except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
             box["error"] = exc
         finally:
+            THREAD_BUDGET.give_back(1)
             done.set()
 
     forget = token.on_cancel(done.set)

@@ -183,6 +183,7 @@ class Interpreter:
     def run_state(self, state: State, input: Any, ctx: ExecutionContext) -> StepResult:
         """Run one state with its Retry/Catch. Raises ``FlowError`` (with ``state`` set) when
         the failure is not caught."""
+        ctx.enter_state(state.name, self.machine.dialect)
         plan = self.plan(state)
         if plan.asl is not None:
             return run_asl_state(self, state, plan, input, ctx)
@@ -282,6 +283,7 @@ class Interpreter:
                 break
             self._sleep_within_deadline(delay, ctx, state)
             retry_count = budget.total
+            ctx.enter_state(state.name, self.machine.dialect)  # a retry is a transition too
             value = input
             try:
                 if ctx.deadline is not None:

@@ -5,6 +5,7 @@ returns ``(raw_output, next)`` where ``raw_output`` is ``$Output`` and ``next`` 
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -162,7 +163,8 @@ def _invoke_with_timeout(interp: "Interpreter", call: TaskCall, ctx: ExecutionCo
         finally:
             done.set()
 
-    threading.Thread(target=work, name=f"task-{call.state_name}", daemon=True).start()
+    threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"task-{call.state_name}",
+                     daemon=True).start()
     if not ctx.clock.wait(done, timeout):
         what = "Task" if code == ErrorCodes.TASK_TIMEOUT else "execution"
         raise FlowError(code, f"the {what} exceeded its Timeout of {timeout:g}s", state=call.state_name)

@@ -19,11 +19,12 @@ import shutil
 import stat as stat_mode
 import tempfile
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..exceptions import NoSuchBucket, NoSuchObject
+from ..exceptions import NoSuchBucket, NoSuchObject, StoreError
 from .base import ObjectInfo
 from .urls import UnsafeKey, format_url, safe_bucket, safe_key
 
@@ -96,6 +97,19 @@ class LocalStore:
             raise missing
         return os.fdopen(fd, "rb")
 
+    @contextmanager
+    def _writing(self, bucket: str, key: str) -> Iterator[None]:
+        """File-system refusals while writing ``bucket/key`` as a ``StoreError``: a directory cannot
+        also be a file, so a local store cannot hold both ``a`` and ``a/b`` (OSS and S3 can)."""
+        try:
+            yield
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            raise StoreError(f"cannot write object: in a local store an object key cannot also be the prefix of "
+                             f"another object: {exc.strerror}", url=format_url(self.scheme, bucket, key)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot write object: {exc.strerror or exc}",
+                             url=format_url(self.scheme, bucket, key)) from None
+
     def create_bucket(self, bucket: str) -> None:
         """Create the bucket directory (idempotent)."""
         self._bucket_dir(bucket, must_exist=False).mkdir(parents=True, exist_ok=True)
@@ -107,12 +121,14 @@ class LocalStore:
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         path = self._path(bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+        with self._writing(bucket, key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            os.replace(tmp, path)
+            with self._writing(bucket, key):
+                os.replace(tmp, path)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -127,14 +143,16 @@ class LocalStore:
         if source.is_symlink() or not source.is_file():
             raise NoSuchObject("object does not exist", url=format_url(self.scheme, bucket, key))
         target = self._path(to_bucket, to_key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._writing(to_bucket, to_key):
+            target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.parent / f"{TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{target.name}"
         try:
             os.link(source, tmp)
         except OSError:
             shutil.copyfile(source, tmp)
         try:
-            os.replace(tmp, target)
+            with self._writing(to_bucket, to_key):
+                os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

@@ -106,6 +106,13 @@ def test_wait_seconds_path_must_be_finite_and_in_range(seconds):
     assert "The value for the field 'Seconds' must be a number of seconds between 0 and 99999999" in result.error.detail
 
 
+def test_wait_timestamp_beyond_the_seconds_bound_is_states_runtime():
+    """Issue 14 (found by tests/commands/test_fuzz_cli.py): year 9999 overflowed ``time.sleep``."""
+    result, clock = run({"W": {"Type": "Wait", "TimestampPath": "$.t", "End": True}}, {"t": "9999-12-31T23:59:59Z"})
+    assert result.error.code == "States.Runtime" and clock.sleeps == []
+    assert "more than 99999999 seconds away" in result.error.detail
+
+
 def test_task_timeout_seconds_path_must_be_finite():
     states = {"T": {"Type": "Task", "Resource": FN, "TimeoutSecondsPath": "$.t", "End": True}}
     result, _ = run(states, {"t": "inf"}, mocks={"f": {"behaviour": "identity"}})

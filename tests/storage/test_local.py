@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from airflow_cloudflow.exceptions import NoSuchBucket, NoSuchObject
+from airflow_cloudflow.exceptions import NoSuchBucket, NoSuchObject, StoreError
 from airflow_cloudflow.storage.local import TMP_PREFIX, LocalStore
 from airflow_cloudflow.storage.urls import UnsafeKey
 
@@ -129,3 +129,16 @@ def test_keys_a_directory_cannot_represent_are_refused(store, key):
 
 def test_repr_names_root(store, tmp_path):
     assert str(tmp_path) in repr(store)
+
+
+def test_a_key_that_is_also_a_prefix_is_a_store_error_not_an_os_error(store):
+    """Issue 14: a ResultWriter prefix equal to an existing object raised ``NotADirectoryError``."""
+    store.put("bkt", "taken", b"an object")
+    for write in (lambda: store.put("bkt", "taken/part-0.json", b"{}"),
+                  lambda: store.copy("bkt", "taken", "bkt", "taken/copy")):
+        with pytest.raises(StoreError) as err:
+            write()
+        assert "prefix" in str(err.value) and "taken/" in str(err.value)
+    store.put("bkt", "dir/child", b"x")
+    with pytest.raises(StoreError):
+        store.put("bkt", "dir", b"the folder is in the way")

@@ -21,7 +21,7 @@ import itertools
 import json
 from typing import Any, BinaryIO, Iterator
 
-from ...jsonvalues import NonJsonConstant, reject_constant
+from ...jsonvalues import STRICT_DECODER, RejectedJson, check_depth
 
 CHUNK = 64 * 1024
 MAX_ELEMENT_CHARS = 64 * 1024 * 1024
@@ -52,16 +52,16 @@ def limit_items(items: Iterator[Any], n: int) -> Iterator[Any]:
 def decode_json(text: str, where: str, what: str = "malformed JSON") -> Any:
     """One JSON text (a JSON Lines line) by Go's rules; ``MalformedData`` naming ``where``."""
     try:
-        return _STRICT.decode(text)
+        return check_depth(_STRICT.decode(text))
     except json.JSONDecodeError as exc:
         raise MalformedData(f"{what}: {exc.msg}", where) from None
-    except NonJsonConstant as exc:
+    except RejectedJson as exc:
         raise MalformedData(f"{what}: {exc}", where) from None
     except RecursionError:
         raise MalformedData(f"{what}: nested too deeply", where) from None
 
 
-_STRICT = json.JSONDecoder(parse_constant=reject_constant)
+_STRICT = STRICT_DECODER  # NaN/Infinity, huge integers and doubles out of range are refused
 
 
 class CountingStream(io.RawIOBase):
@@ -274,14 +274,17 @@ class JsonArrayScanner:
                     continue
                 self._pos = exc.pos
                 raise MalformedData(f"malformed JSON: {exc.msg}", self._where()) from None
-            except NonJsonConstant as exc:
+            except RejectedJson as exc:
                 raise MalformedData(f"malformed JSON: {exc}", self._where()) from None
             except RecursionError:
                 raise MalformedData("malformed JSON: nested too deeply", self._where()) from None
             if end >= len(self._buf) and not self._eof and self._more():
                 continue  # a number (or literal) may go on in the next chunk
             self._pos = end
-            return value
+            try:
+                return check_depth(value)
+            except RejectedJson as exc:
+                raise MalformedData(f"malformed JSON: {exc}", self._where()) from None
 
     def _expect_end(self) -> None:
         nxt = self._skip_ws()
