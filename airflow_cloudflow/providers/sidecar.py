@@ -25,6 +25,7 @@ from typing import Any
 from ..diagnostics import ERROR, Issue
 from ..dialects.yaml_nodes import YamlDocument, escape_pointer_token, load_yaml
 from ..exceptions import DefinitionError
+from .asset_schedule import AssetCondition, AssetRef, AssetScheduleError, looks_like_asset, parse_asset_schedule
 from .options import DagOptions
 
 SIDECAR_SUFFIXES = (".airflow.yaml", ".airflow.yml")
@@ -39,6 +40,10 @@ _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
 
 class _Invalid(Exception):
     """A value of the wrong type or out of range (the message says what was expected)."""
+
+    def __init__(self, message: str, code: str = "CF-E110"):
+        super().__init__(message)
+        self.code = code
 
 
 # --------------------------------------------------------------------------- value checkers
@@ -67,7 +72,12 @@ def _integer(minimum: int) -> Callable[[Any], int]:
     return check
 
 
-def _schedule(value: Any) -> str:
+def _schedule(value: Any) -> "str | AssetRef | AssetCondition":
+    if looks_like_asset(value):
+        try:
+            return parse_asset_schedule(value)
+        except AssetScheduleError as exc:
+            raise _Invalid(str(exc).removeprefix("schedule: ").removeprefix("schedule."), exc.code) from None
     text = _string(value).strip()
     if text.startswith("@"):
         if text not in PRESETS:
@@ -75,7 +85,8 @@ def _schedule(value: Any) -> str:
         return text
     fields = text.split()
     if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
-        raise _Invalid("expected a cron expression of 5 fields (e.g. '0 2 * * *') or a preset like '@daily'")
+        raise _Invalid("expected a cron expression of 5 fields (e.g. '0 2 * * *'), a preset like '@daily', "
+                       "or assets (docs/assets.md)")
     return text
 
 
@@ -237,7 +248,7 @@ def _check_key(file: str, doc: YamlDocument, key: str, raw: Any, out: dict[str, 
     try:
         value = spec.check(raw)
     except _Invalid as exc:
-        return Issue(file, line, col, "CF-E110", f"{key}: {exc}", ERROR, pointer)
+        return Issue(file, line, col, exc.code, f"{key}: {exc}", ERROR, pointer)
     if spec.path:
         value = str((Path(file).parent / value).resolve())
     out[key] = value

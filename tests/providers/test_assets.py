@@ -1,0 +1,143 @@
+"""Assets and lineage of flow tasks under ``dag.test()`` and the OpenLineage provider's extractor:
+inlets/outlets from the definition, asset events of run-time locations (through the task's
+``AssetAlias``), the ResultWriter's event with its manifest, asset schedules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_cloudflow.dialects import load_definition_text
+from airflow_cloudflow.providers.asset_schedule import parse_asset_schedule
+from airflow_cloudflow.providers.options import DagOptions
+from tests.providers.dag_runs import run_dag_test
+
+FLOW = textwrap.dedent("""\
+    Type: StateMachine
+    Name: {name}
+    SpecVersion: v1
+    StartAt: Upload
+    States:
+      - Type: Task
+        Name: Upload
+        Action: OSS:PutObject
+        Parameters:
+          bucket: data
+          key.$: $Input.key
+          body: "id\\nr1\\nr2\\n"
+        Next: Orders
+      - Type: Map
+        Name: Orders
+        ProcessorConfig: {{ExecutionMode: Express}}
+        ItemReader:
+          SourceType: OSS_CSV
+          SourceParameters:
+            Bucket: data
+            ObjectName.$: $Input.key
+        Processor:
+          StartAt: P
+          States:
+            - {{Type: Pass, Name: P, End: true}}
+        ResultWriter:
+          Parameters: {{Bucket: results, Prefix: out/}}
+        End: true
+    """)
+
+
+@pytest.fixture()
+def flow(airflow_home, tmp_path) -> Iterator[str]:
+    from airflow_cloudflow.commands.init import LOADER_SOURCE
+
+    name = f"assets_{uuid.uuid4().hex[:8]}"
+    folder = airflow_home.dags_folder / name
+    folder.mkdir()
+    store = tmp_path / "store"
+    for bucket in ("data", "results"):
+        (store / bucket).mkdir(parents=True)
+    (folder / "cloudflow_dags.py").write_text(LOADER_SOURCE)
+    (folder / f"{name}.flow.yaml").write_text(FLOW.format(name=name))
+    (folder / f"{name}.airflow.yaml").write_text(json.dumps({
+        "local_store": str(store), "staging_url": (tmp_path / "staging").as_uri()}))
+    yield name
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _events(dag_id: str) -> list[tuple[str, str, dict]]:
+    from sqlalchemy import select
+
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetEvent.source_task_id, AssetModel.uri, AssetEvent.extra)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetEvent.source_dag_id == dag_id).order_by(AssetEvent.id)).all()
+    return [(task, uri, extra) for task, uri, extra in rows]
+
+
+def test_written_locations_become_asset_events_with_the_result_manifest(flow: str) -> None:
+    result = run_dag_test(flow, conf={"key": "in/today.csv"})
+
+    assert result.state == "success"
+    manifest = result.xcoms_of("finish")[0]["ResultWriterDetails"]["Key"]
+    assert _events(flow) == [
+        ("Upload", "oss://data/in/today.csv", {"state": "Upload"}),  # known only at run time: via the alias
+        ("Orders__results", "oss://results/out", {"state": "Orders", "manifest": manifest}),
+    ]
+
+
+def test_inlets_outlets_and_an_asset_schedule_on_the_built_dag() -> None:
+    from airflow.sdk import Asset, AssetAlias, AssetAny
+
+    from airflow_cloudflow.providers.builder import build_dag
+
+    machine = load_definition_text(FLOW.format(name="built_assets").replace("ObjectName.$: $Input.key",
+                                                                            "ObjectName: in/fixed.csv"), "x.flow.yaml")
+    schedule = parse_asset_schedule({"any": ["oss://data/in/fixed.csv", "s3://other/feed/"]})
+    dag = build_dag(machine, DagOptions(schedule=schedule))
+    tasks = {t.task_id: t for t in dag.tasks}
+
+    assert tasks["Upload"].outlets == [AssetAlias(name="cloudflow/built_assets/Upload")] and tasks["Upload"].inlets == []
+    assert tasks["Orders"].inlets == [Asset("oss://data/in/fixed.csv")]
+    assert tasks["Orders__results"].outlets == [Asset("oss://results/out")]
+    assert dag.timetable.asset_condition == AssetAny(Asset("oss://data/in/fixed.csv"), Asset("s3://other/feed"))
+
+
+def test_the_openlineage_extractor_reports_known_and_run_time_datasets(flow: str, tmp_path) -> None:
+    from airflow.providers.openlineage.extractors.manager import ExtractorManager
+
+    from airflow_cloudflow.providers.runtime import build_interpreter
+    from tests.providers.dag_runs import load_dag
+
+    task = load_dag(flow).get_task("Upload")
+    extractor = ExtractorManager()._get_extractor(task)
+    started = extractor.extract()
+    assert (started.inputs, started.outputs) == ([], [])  # the key is computed: only the run knows it
+
+    task.pre_execute(context={})
+    stores = build_interpreter(task.machine, task.options).stores
+    stores.for_scheme("oss").put("data", "in/x.csv", b"id\n")
+    done = extractor.extract_on_complete(None)
+
+    assert [(d.namespace, d.name) for d in done.outputs] == [("oss://data", "in/x.csv")]
+
+    reader = load_dag(flow).get_task("Orders__results")
+    finished = ExtractorManager()._get_extractor(reader).extract()
+    assert [(d.namespace, d.name) for d in finished.outputs] == [("oss://results", "out")]
+
+
+def test_without_the_openlineage_provider_the_methods_answer_none(flow: str, monkeypatch) -> None:
+    import sys
+
+    from tests.providers.dag_runs import load_dag
+
+    monkeypatch.setitem(sys.modules, "airflow.providers.openlineage.extractors", None)  # import fails
+
+    assert load_dag(flow).get_task("Orders__results").get_openlineage_facets_on_start() is None
