@@ -1,6 +1,6 @@
-"""Assets and lineage of flow tasks under ``dag.test()`` and the OpenLineage provider's extractor:
-inlets/outlets from the definition, asset events of run-time locations (through the task's
-``AssetAlias``), the ResultWriter's event with its manifest, asset schedules."""
+"""Assets of flow tasks under ``dag.test()``: inlets/outlets from the definition, asset events of
+run-time locations (through the task's ``AssetAlias``), the ResultWriter's event with its manifest,
+asset schedules. (The real scheduler: ``test_assets_scheduler.py``; lineage: ``test_lineage.py``.)"""
 
 from __future__ import annotations
 
@@ -41,13 +41,19 @@ FLOW = textwrap.dedent("""\
             Bucket: data
             ObjectName.$: $Input.key
         Processor:
-          StartAt: P
+          StartAt: Mark
           States:
-            - {{Type: Pass, Name: P, End: true}}
+            - Type: Task
+              Name: Mark
+              Action: OSS:PutObject
+              Parameters: {{bucket: data, key.$: $Input.id, body: seen}}
+              End: true
         ResultWriter:
           Parameters: {{Bucket: results, Prefix: out/}}
         End: true
     """)
+"""Upload writes the CSV the Map reads (key from the input); each child writes one object (key from
+its item); the ResultWriter writes under a literal prefix."""
 
 
 @pytest.fixture()
@@ -87,10 +93,10 @@ def test_written_locations_become_asset_events_with_the_result_manifest(flow: st
 
     assert result.state == "success"
     manifest = result.xcoms_of("finish")[0]["ResultWriterDetails"]["Key"]
-    assert _events(flow) == [
-        ("Upload", "oss://data/in/today.csv", {"state": "Upload"}),  # known only at run time: via the alias
-        ("Orders__results", "oss://results/out", {"state": "Orders", "manifest": manifest}),
-    ]
+    events = _events(flow)
+    assert events[0] == ("Upload", "oss://data/in/today.csv", {"state": "Upload"})  # known at run time: alias
+    assert sorted(events[1:3]) == [("Orders__process", f"oss://data/{key}", {"state": "Orders"}) for key in ("r1", "r2")]
+    assert events[3:] == [("Orders__results", "oss://results/out", {"state": "Orders", "manifest": manifest})]
 
 
 def test_inlets_outlets_and_an_asset_schedule_on_the_built_dag() -> None:
@@ -106,38 +112,6 @@ def test_inlets_outlets_and_an_asset_schedule_on_the_built_dag() -> None:
 
     assert tasks["Upload"].outlets == [AssetAlias(name="cloudflow/built_assets/Upload")] and tasks["Upload"].inlets == []
     assert tasks["Orders"].inlets == [Asset("oss://data/in/fixed.csv")]
+    assert tasks["Orders__process"].outlets == [AssetAlias(name="cloudflow/built_assets/Orders__process")]
     assert tasks["Orders__results"].outlets == [Asset("oss://results/out")]
     assert dag.timetable.asset_condition == AssetAny(Asset("oss://data/in/fixed.csv"), Asset("s3://other/feed"))
-
-
-def test_the_openlineage_extractor_reports_known_and_run_time_datasets(flow: str, tmp_path) -> None:
-    from airflow.providers.openlineage.extractors.manager import ExtractorManager
-
-    from airflow_cloudflow.providers.runtime import build_interpreter
-    from tests.providers.dag_runs import load_dag
-
-    task = load_dag(flow).get_task("Upload")
-    extractor = ExtractorManager()._get_extractor(task)
-    started = extractor.extract()
-    assert (started.inputs, started.outputs) == ([], [])  # the key is computed: only the run knows it
-
-    task.pre_execute(context={})
-    stores = build_interpreter(task.machine, task.options).stores
-    stores.for_scheme("oss").put("data", "in/x.csv", b"id\n")
-    done = extractor.extract_on_complete(None)
-
-    assert [(d.namespace, d.name) for d in done.outputs] == [("oss://data", "in/x.csv")]
-
-    reader = load_dag(flow).get_task("Orders__results")
-    finished = ExtractorManager()._get_extractor(reader).extract()
-    assert [(d.namespace, d.name) for d in finished.outputs] == [("oss://results", "out")]
-
-
-def test_without_the_openlineage_provider_the_methods_answer_none(flow: str, monkeypatch) -> None:
-    import sys
-
-    from tests.providers.dag_runs import load_dag
-
-    monkeypatch.setitem(sys.modules, "airflow.providers.openlineage.extractors", None)  # import fails
-
-    assert load_dag(flow).get_task("Orders__results").get_openlineage_facets_on_start() is None
