@@ -101,6 +101,24 @@ def asset_uri(text: str, where: str = "schedule") -> str:
     return DataLocation(scheme, bucket, key).uri
 
 
+def json_schema(depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """The JSON Schema of the asset forms of ``schedule`` (for editor schemas), unrolled ``depth``
+    levels deep (no ``$ref``: it can be embedded anywhere). URIs are checked only for a scheme."""
+    uri = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.-]*://", "description": "an asset URI"}
+
+    def level(remaining: int) -> dict[str, Any]:
+        item = uri if remaining == 0 else {"anyOf": [uri, condition(remaining - 1)]}
+        return {"type": "array", "minItems": 1, "items": item}
+
+    def condition(remaining: int) -> dict[str, Any]:
+        return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                "properties": {op: level(remaining) for op in OPERATORS}}
+
+    top = depth - 1
+    return {"anyOf": [uri, level(top), condition(top)],
+            "description": "assets: a URI, a list of them (all), or {all: [...]} / {any: [...]} (docs/assets.md)"}
+
+
 def asset_uris(condition: AssetRef | AssetCondition) -> list[str]:
     """Every URI of a condition, in order."""
     if isinstance(condition, AssetRef):
@@ -109,4 +127,4 @@ def asset_uris(condition: AssetRef | AssetCondition) -> list[str]:
 
 
 __all__ = ["ASSET_URI", "AssetCondition", "AssetRef", "AssetScheduleError", "SCHEDULE_FORM", "asset_uri",
-           "asset_uris", "looks_like_asset", "parse_asset_schedule"]
+           "asset_uris", "json_schema", "looks_like_asset", "parse_asset_schedule"]

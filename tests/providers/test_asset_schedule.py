@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_cloudflow.providers.asset_schedule import AssetCondition, AssetRef, AssetScheduleError, parse_asset_schedule
+from airflow_cloudflow.providers.asset_schedule import (
+    AssetCondition,
+    AssetRef,
+    AssetScheduleError,
+    json_schema,
+    parse_asset_schedule,
+)
 from airflow_cloudflow.providers.sidecar import read_settings
 
 
@@ -46,3 +52,26 @@ def test_a_sidecar_reports_the_code_file_and_line(tmp_path) -> None:
     assert read_settings(sidecar) == ({"schedule": AssetCondition("all", (AssetRef("oss://data/a"),))}, [])
     sidecar.write_text("schedule: '0 2 * *'\n")  # a cron string keeps its own error
     assert [i.code for i in read_settings(sidecar)[1]] == ["CF-E110"]
+
+
+NESTED = {"any": ["oss://data/a", {"all": ["s3://bkt/x", {"any": ["s3://bkt/y"]}]}]}
+
+
+@pytest.mark.parametrize("value", ["oss://data/a", ["oss://data/a", "s3://data/b"], NESTED])
+def test_the_json_schema_accepts_what_the_parser_accepts(value) -> None:
+    import jsonschema
+
+    parse_asset_schedule(value)
+    jsonschema.validate(value, json_schema())
+
+
+@pytest.mark.parametrize("value", [{"every": ["oss://data/a"]}, {"any": []}, ["orders.csv"],
+                                   {"all": ["oss://data/a"], "any": ["oss://data/b"]},
+                                   {"all": [{"all": [{"all": [{"all": [{"all": [{"all": ["oss://data/a"]}]}]}]}]}]}])
+def test_the_json_schema_refuses_what_the_parser_refuses(value) -> None:
+    import jsonschema
+
+    with pytest.raises(AssetScheduleError):
+        parse_asset_schedule(value)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(value, json_schema())
