@@ -74,6 +74,26 @@ def flow(airflow_home, tmp_path) -> Iterator[str]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+ASL = {
+    "StartAt": "Upload",
+    "States": {
+        "Upload": {"Type": "Task", "Resource": "arn:aws:states:::s3:putObject",
+                   "Parameters": {"Bucket": "data", "Key.$": "$.key", "Body": "[1, 2, 3]"},
+                   "ResultPath": None, "Next": "Orders"},
+        "Orders": {
+            "Type": "Map",
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                           "Parameters": {"Bucket": "data", "Key.$": "$.key"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                             "Parameters": {"Bucket": "results", "Prefix": "asl"}},
+            "End": True,
+        },
+    },
+}
+
+
 def _events(dag_id: str) -> list[tuple[str, str, dict]]:
     from sqlalchemy import select
 
@@ -97,6 +117,23 @@ def test_written_locations_become_asset_events_with_the_result_manifest(flow: st
     assert events[0] == ("Upload", "oss://data/in/today.csv", {"state": "Upload"})  # known at run time: alias
     assert sorted(events[1:3]) == [("Orders__process", f"oss://data/{key}", {"state": "Orders"}) for key in ("r1", "r2")]
     assert events[3:] == [("Orders__results", "oss://results/out", {"state": "Orders", "manifest": manifest})]
+
+
+def test_a_step_functions_machine_emits_s3_asset_events(flow: str, airflow_home) -> None:
+    folder = airflow_home.dags_folder / flow
+    name = f"{flow}_asl"
+    (folder / f"{name}.asl.json").write_text(json.dumps(ASL))
+    (folder / f"{name}.airflow.yaml").write_text((folder / f"{flow}.airflow.yaml").read_text())
+    dag_id = name  # an ASL machine's DAG id is its file's name
+    result = run_dag_test(dag_id, conf={"key": "in/items.json"})
+
+    assert result.state == "success"
+    manifest = result.xcoms_of("finish")[0]["ResultWriterDetails"]["Key"]
+    assert manifest.startswith("asl/") and manifest.endswith("/manifest.json")
+    assert _events(dag_id) == [
+        ("Upload", "s3://data/in/items.json", {"state": "Upload"}),
+        ("Orders__results", "s3://results/asl", {"state": "Orders", "manifest": manifest}),
+    ]
 
 
 def test_inlets_outlets_and_an_asset_schedule_on_the_built_dag() -> None:
