@@ -25,6 +25,8 @@ from ..planning.plan import (
 )
 from ..planning.sizing import split_concurrency
 from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY
+from ..planning.datasets import step_data
+from .assets import airflow_schedule, task_assets
 from .operators import (
     FinishOperator,
     MapReaderOperator,
@@ -101,6 +103,7 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
             continue
         scope_graph = _scope_graph(machine, step.scope)
         flow = {"machine": machine, "options": options, "step": step, "scope_graph": scope_graph}
+        kwargs.update(task_assets(step_data(machine, step, scope_graph), the_plan.dag_id, step.task_id))
         if step.kind == MAP_PROCESS:
             state = scope_graph[step.state]
             assert isinstance(state, Map)
@@ -136,7 +139,7 @@ def build_dag(machine: StateMachine, options: DagOptions | None = None) -> DAG:
     with DAG(
         dag_id=the_plan.dag_id,
         description=(machine.description or f"{machine.dialect} flow {machine.name}")[:250],
-        schedule=options.schedule,
+        schedule=airflow_schedule(options.schedule),
         start_date=options.start_date or DEFAULT_START,
         catchup=options.catchup,
         tags=tags,

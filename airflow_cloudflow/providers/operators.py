@@ -37,10 +37,12 @@ from ..planning.steps import (
     wait_state_finish,
     wait_state_input,
 )
+from .assets import run_input
+from .lineage import LineageMixin
 from .options import DagOptions
 from .retry import RetryableFlowFailure
 from .shard_slots import shard_planner, warn_slow_lost_worker_detection
-from .runtime import StagingNotShared, build_interpreter, check_staging_shared, execution_input, execution_name, staging_at
+from .runtime import StagingNotShared, build_interpreter, check_staging_shared, execution_name, staging_at
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,9 @@ MAP_SHARDS_KEY = "cloudflow_map_shards"
 """What a shard instance needs besides its shard reference: the Map Run's name and staging prefix."""
 
 
-class CloudFlowStepOperator(BaseOperator, SkipMixin):
-    """Base: one planned step of a flow. Subclasses implement ``run_step``."""
+class CloudFlowStepOperator(LineageMixin, BaseOperator, SkipMixin):
+    """Base: one planned step of a flow. Subclasses implement ``run_step``. Assets and lineage of
+    what it reads and writes: ``providers/assets.py``, ``providers/lineage.py``."""
 
     ui_color = "#e6f0ff"
 
@@ -77,7 +80,7 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
     def _context(self, context, globals_: dict):
         run = context["dag_run"]
         ctx = new_context(
-            self._interpreter(), execution_name(run.run_id), execution_input(self.options, run.conf), globals_,
+            self._interpreter(), execution_name(run.run_id), run_input(self.options, context), globals_,
             started=getattr(run, "start_date", None),
         )
         ctx.redrive_count = getattr(run, "clear_number", 0) or 0  # "Clear" of a failed run = a redrive
@@ -87,8 +90,7 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
         """The handoff from whichever upstream step chose this one (the run conf at the start)."""
         ti = context["ti"]
         if not self.step.inputs:
-            conf = execution_input(self.options, context["dag_run"].conf)
-            return Handoff(conf, self.step.state, {})
+            return Handoff(run_input(self.options, context), self.step.state, {})
         candidates = []
         for task_id, expected in self.step.inputs:
             data = ti.xcom_pull(task_ids=task_id, key="return_value")

@@ -15,8 +15,9 @@ from typing import Any
 class DagOptions:
     """How one definition becomes a DAG. Every field has a default that works out of the box."""
 
-    schedule: str | None = None
-    """Cron expression or preset (``@daily``); None: triggered runs only."""
+    schedule: Any = None
+    """Cron expression or preset (``@daily``), or an ``AssetRef``/``AssetCondition``
+    (``providers/asset_schedule.py``): runs when those assets are updated; None: triggered runs only."""
     start_date: datetime | None = None
     """First logical date; None: 2024-01-01 UTC (irrelevant for unscheduled DAGs)."""
     catchup: bool = False

@@ -18,6 +18,7 @@ from ..model import StateMachine
 from ..planning.shards import Staging
 from ..runtime.interpreter import Interpreter
 from ..storage.local import LocalStore
+from ..storage.recording import RecordingResolver
 from .options import DagOptions
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -70,7 +71,7 @@ def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = 
             integrations = _MOCKS[key] = load_mocks(options.mocks, fallback=airflow_registry(options))
     else:
         integrations = airflow_registry(options)
-    return Interpreter(machine, integrations=integrations, stores=_store_resolver(options))
+    return Interpreter(machine, integrations=integrations, stores=RecordingResolver(_store_resolver(options)))
 
 
 @lru_cache(maxsize=8)

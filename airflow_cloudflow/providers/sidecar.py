@@ -25,6 +25,8 @@ from typing import Any
 from ..diagnostics import ERROR, Issue
 from ..dialects.yaml_nodes import YamlDocument, escape_pointer_token, load_yaml
 from ..exceptions import DefinitionError
+from .asset_schedule import AssetCondition, AssetRef, AssetScheduleError, looks_like_asset, parse_asset_schedule
+from .asset_schedule import json_schema as asset_schedule_schema
 from .options import DagOptions
 
 SIDECAR_SUFFIXES = (".airflow.yaml", ".airflow.yml")
@@ -39,6 +41,10 @@ _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
 
 class _Invalid(Exception):
     """A value of the wrong type or out of range (the message says what was expected)."""
+
+    def __init__(self, message: str, code: str = "CF-E110"):
+        super().__init__(message)
+        self.code = code
 
 
 # --------------------------------------------------------------------------- value checkers
@@ -79,11 +85,19 @@ def _integer(minimum: int) -> Callable[[Any], int]:
     return accepts({"type": "integer", "minimum": minimum})(check)
 
 
-@accepts({"type": "string", "anyOf": [
-    {"enum": sorted(PRESETS)},
-    {"pattern": r"^\s*[0-9A-Za-z*/,?#LW-]+(\s+[0-9A-Za-z*/,?#LW-]+){4,5}\s*$"},
-], "description": "a cron expression of 5 or 6 fields, or a preset like @daily"})
-def _schedule(value: Any) -> str:
+@accepts({"anyOf": [
+    {"type": "string", "anyOf": [
+        {"enum": sorted(PRESETS)},
+        {"pattern": r"^\s*[0-9A-Za-z*/,?#LW-]+(\s+[0-9A-Za-z*/,?#LW-]+){4,5}\s*$"},
+    ]},
+    asset_schedule_schema(),
+], "description": "a cron expression of 5 or 6 fields, a preset like @daily, or assets (docs/assets.md)"})
+def _schedule(value: Any) -> "str | AssetRef | AssetCondition":
+    if looks_like_asset(value):
+        try:
+            return parse_asset_schedule(value)
+        except AssetScheduleError as exc:
+            raise _Invalid(str(exc).removeprefix("schedule: ").removeprefix("schedule."), exc.code) from None
     text = _string(value).strip()
     if text.startswith("@"):
         if text not in PRESETS:
@@ -91,7 +105,8 @@ def _schedule(value: Any) -> str:
         return text
     fields = text.split()
     if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
-        raise _Invalid("expected a cron expression of 5 fields (e.g. '0 2 * * *') or a preset like '@daily'")
+        raise _Invalid("expected a cron expression of 5 fields (e.g. '0 2 * * *'), a preset like '@daily', "
+                       "or assets (docs/assets.md)")
     return text
 
 
@@ -302,7 +317,7 @@ def _check_key(file: str, doc: YamlDocument, key: str, raw: Any, out: dict[str, 
     try:
         value = spec.check(raw)
     except _Invalid as exc:
-        return Issue(file, line, col, "CF-E110", f"{key}: {exc}", ERROR, pointer)
+        return Issue(file, line, col, exc.code, f"{key}: {exc}", ERROR, pointer)
     if spec.path:
         value = str((Path(file).parent / value).resolve())
     out[key] = value
