@@ -116,6 +116,26 @@ def _staging_url(value: Any) -> str:
     return text
 
 
+JSON_SCHEMA_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+
+
+def _input_schema(value: Any) -> dict[str, Any]:
+    """A JSON Schema of the execution input (``type: object`` with ``properties``): each property
+    becomes a typed, described field of the trigger form (an Airflow ``Param``)."""
+    schema = _object(value)
+    if schema.get("type", "object") != "object":
+        raise _Invalid("expected a JSON Schema of type object (the execution input is a JSON object)")
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not all(isinstance(p, dict) for p in properties.values()):
+        raise _Invalid("expected 'properties': a mapping of input keys to JSON Schemas")
+    for name, prop in properties.items():
+        types = prop.get("type", [])
+        for type_ in types if isinstance(types, list) else [types]:
+            if type_ not in JSON_SCHEMA_TYPES:
+                raise _Invalid(f"property {name!r}: unknown JSON Schema type {type_!r}")
+    return schema
+
+
 SUBFLOW_MODES = ("dag_run", "in_process")
 
 
@@ -154,6 +174,7 @@ KEYS: dict[str, Key] = {
     "shard_parallelism": Key(_integer(1)),
     "mocks": Key(_string, path=True),
     "subflows": Key(_subflows, nullable=False),
+    "input_schema": Key(_input_schema),
 }
 """Settings keys → checks; each key is the ``DagOptions`` field of the same name."""
 
