@@ -68,6 +68,28 @@ def write_summary(staging: "Staging", summary: dict[str, Any]) -> None:
     write_json(staging, staging.key(SUMMARY_FILE), summary)
 
 
+class ShardTally:
+    """Children and items of one shard, by outcome (a failed batch counts all its items)."""
+
+    __slots__ = ("succeeded", "failed", "items", "failed_items")
+
+    def __init__(self) -> None:
+        self.succeeded = self.failed = self.items = self.failed_items = 0
+
+    def count(self, record: Any, sign: int = 1) -> None:
+        """Add ``record`` (``sign`` -1: take back a kept record that a fresh one supersedes)."""
+        self.items += sign * record.item_count
+        if record.succeeded:
+            self.succeeded += sign
+        else:
+            self.failed += sign
+            self.failed_items += sign * record.item_count
+
+    def to_json(self) -> dict[str, int]:
+        return {"children": self.succeeded + self.failed, "failed_children": self.failed,
+                "items": self.items, "failed_items": self.failed_items}
+
+
 @dataclass
 class ShardProgress:
     """One shard attempt's counts, published as ``progress/<shard>.json``."""
@@ -76,10 +98,7 @@ class ShardProgress:
     shard: int
     generation: int
     child_count: int
-    succeeded: int = 0
-    failed: int = 0
-    failed_items: int = 0
-    items: int = 0
+    tally: ShardTally = field(default_factory=ShardTally)  # each child once, by its latest record
     started: int = 0  # children of this attempt handed to a worker thread
     finished: int = 0  # … of which came back
     rows_succeeded: int = 0
@@ -95,7 +114,7 @@ class ShardProgress:
         parts are ``part_keys``."""
         progress = cls(staging, shard, generation, child_count, started_at=time.time())
         for record in kept:
-            progress.count(record)
+            progress.tally.count(record)
         for key in part_keys:
             counts = part_counts(key)
             if counts is not None:
@@ -103,24 +122,6 @@ class ShardProgress:
                 progress.rows_failed += counts[1]
         progress.publish()
         return progress
-
-    def count(self, record: Any) -> None:
-        self.items += record.item_count
-        if record.succeeded:
-            self.succeeded += 1
-        else:
-            self.failed += 1
-            self.failed_items += record.item_count
-
-    def replaced(self, old: Any, new: Any) -> None:
-        """A fresh record ``new`` supersedes the kept ``old`` one (a redriven child)."""
-        self.items -= old.item_count
-        if old.succeeded:
-            self.succeeded -= 1
-        else:
-            self.failed -= 1
-            self.failed_items -= old.item_count
-        self.count(new)
 
     def watch(self, todo: Any) -> Any:
         """``todo``, counting the children handed on (the ones running are handed on, not back)."""
@@ -135,10 +136,9 @@ class ShardProgress:
             self.recent_failures = [*self.recent_failures[-(RECENT_FAILURES - 1):], {
                 "index": record.index, "name": record.name, "error": record.error_code,
                 "cause": (record.error_detail or "")[:500]}]
-        if kept is None:
-            self.count(record)
-        else:
-            self.replaced(kept, record)
+        if kept is not None:
+            self.tally.count(kept, -1)
+        self.tally.count(record)
 
     def part_written(self, succeeded: int, failed: int) -> None:
         self.rows_succeeded += succeeded
@@ -148,8 +148,8 @@ class ShardProgress:
     def publish(self) -> None:
         write_json(self.staging, progress_key(self.staging, self.shard), {
             "shard": self.shard, "generation": self.generation, "child_count": self.child_count,
-            "succeeded": self.succeeded, "failed": self.failed, "items": self.items,
-            "failed_items": self.failed_items, "running": 0 if self.done else max(0, self.started - self.finished),
+            "succeeded": self.tally.succeeded, "failed": self.tally.failed, "items": self.tally.items,
+            "failed_items": self.tally.failed_items, "running": 0 if self.done else max(0, self.started - self.finished),
             "rows": {"succeeded": self.rows_succeeded, "failed": self.rows_failed},
             "started_at": self.started_at, "updated_at": time.time(), "done": self.done,
             "recent_failures": self.recent_failures,

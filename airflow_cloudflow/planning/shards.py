@@ -40,6 +40,7 @@ from ..storage.base import ObjectStore
 from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
 from ..storage.writers.files import FileSeries, ObjectPutter, ResultLayout, StagedFile
 from .progress import ShardProgress
+from .progress import ShardTally as _ShardTally
 from .progress import read_json as _read_json
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -554,27 +555,6 @@ class StopBoard:
         """Publish a count held back by the throttle (the shard's end)."""
         if self.pending:
             self.report(self.pending, now=True)
-
-
-class _ShardTally:
-    """Children and items of one shard, by outcome (a failed batch counts all its items)."""
-
-    __slots__ = ("succeeded", "failed", "items", "failed_items")
-
-    def __init__(self) -> None:
-        self.succeeded = self.failed = self.items = self.failed_items = 0
-
-    def count(self, record: ChildExecution | Rendered) -> None:
-        self.items += record.item_count
-        if record.succeeded:
-            self.succeeded += 1
-        else:
-            self.failed += 1
-            self.failed_items += record.item_count
-
-    def to_json(self) -> dict[str, int]:
-        return {"children": self.succeeded + self.failed, "failed_children": self.failed,
-                "items": self.items, "failed_items": self.failed_items}
 
 
 # --------------------------------------------------------------------------- rendered records

@@ -135,3 +135,21 @@ def test_no_response_carries_a_credential_or_a_local_path(run, api):
     for text in texts:
         assert str(run.folder) not in text  # staging and store folders stay server-side
         assert "oss_conn_id" not in text and "password" not in text.lower() and "secret" not in text.lower()
+
+
+def test_the_result_writer_task_returns_the_summary_as_xcom(run, api):
+    from sqlalchemy import select
+
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(select(XComModel).where(
+            XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id, XComModel.task_id == "Orders__results",
+            XComModel.key == "cloudflow_map_run_summary")).one()
+        summary = XComModel.deserialize_value(row)
+    assert summary["status"] == "SUCCEEDED" and summary["state"] == "Orders"
+    assert summary["items"] == {"succeeded": ITEMS - len(FAILING), "failed": len(FAILING), "total": ITEMS}
+    assert summary["tolerance"] == {"count": None, "percentage": 30, "actual_percentage": 10.0}
+    assert summary["results"]["manifest"].startswith("oss://results/orders/")
+    assert summary["line"].startswith(f"Map Run {summary['map_run_name']}: 36 succeeded, 4 failed of 40")
