@@ -75,6 +75,27 @@ def doc_md(machine: StateMachine, the_plan: Plan, options: DagOptions) -> str:
     return "\n".join(lines)
 
 
+def params_for(options: DagOptions) -> dict[str, Param]:
+    """The trigger form's fields: the sidecar's ``default_input`` values, typed and described by
+    its ``input_schema`` properties where it has them. A property without a default starts empty
+    (``null`` allowed), unless it is ``required``: then the form asks for it."""
+    properties = (options.input_schema or {}).get("properties") or {}
+    required = set((options.input_schema or {}).get("required") or ())
+    params = {key: Param(value) for key, value in options.default_input.items() if key not in properties}
+    for key, schema in properties.items():
+        schema = dict(schema)
+        default = options.default_input.get(key, schema.pop("default", None))
+        schema.pop("default", None)
+        if default is None and key in required:
+            params[key] = Param(**schema)  # the form asks for it (Airflow: a schedule needs a default)
+            continue
+        if default is None and "type" in schema:
+            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            schema["type"] = list(dict.fromkeys([*types, "null"]))
+        params[key] = Param(default, **schema)
+    return params
+
+
 def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None = None) -> dict[str, object]:
     """Create the flow's tasks inside the DAG/TaskGroup context currently open; returns them by id."""
     the_plan = the_plan or plan(machine)
@@ -94,8 +115,18 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
             groups[group_id] = TaskGroup(group_id=group_id, prefix_group_id=False, parent_group=parent)
         return groups[group_id]
 
+    def map_group(step: Step):
+        """A distributed Map's three tasks (reader, shards, ResultWriter) in one group shown as the
+        state's name; its id ``<reader>__map`` keeps the task ids (and every XCom lookup) as they are."""
+        reader = step.task_id if step.kind == MAP_READ else step.upstream[0]
+        group_id = f"{reader}__map"
+        if group_id not in groups:
+            groups[group_id] = TaskGroup(group_id=group_id, prefix_group_id=False, group_display_name=step.state,
+                                         tooltip=f"distributed Map {step.state}", parent_group=group_for(step.group))
+        return groups[group_id]
+
     for step in the_plan.steps:
-        group = group_for(step.group)
+        group = map_group(step) if step.kind in (MAP_READ, MAP_PROCESS, MAP_WRITE) else group_for(step.group)
         kwargs = {"task_id": step.task_id, "trigger_rule": step.trigger_rule, "task_group": group, **common}
         if step.kind == FINISH:
             all_steps = tuple(s.task_id for s in the_plan.steps if s.task_id not in mapped and s.kind != FINISH)
@@ -133,7 +164,7 @@ def build_dag(machine: StateMachine, options: DagOptions | None = None) -> DAG:
     """One definition → one DAG whose graph view mirrors the state machine."""
     options = options or DagOptions()
     the_plan = plan(machine)
-    params = {key: Param(value) for key, value in options.default_input.items()}
+    params = params_for(options)
     default_args = {"owner": options.owner} if options.owner else {}
     tags = list(dict.fromkeys(("cloudflow" if machine.dialect == "cloudflow" else "stepfunctions", *options.tags)))
     with DAG(

@@ -42,7 +42,11 @@ from .lineage import LineageMixin
 from .options import DagOptions
 from .retry import RetryableFlowFailure
 from .shard_slots import shard_planner, warn_slow_lost_worker_detection
-from .runtime import StagingNotShared, build_interpreter, check_staging_shared, execution_name, staging_at
+from .runtime import (
+    StagingNotShared, build_interpreter, check_staging_shared, execution_input, execution_name, staging_at,
+    staging_location,
+)
+from .ui.links import MapRunLink, ResultsLink
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,10 @@ MAP_RUN_KEY = "cloudflow_map_run"
 """The Map Run record the ResultWriter task reads (the Map's input, globals, shards, reader error)."""
 MAP_SHARDS_KEY = "cloudflow_map_shards"
 """What a shard instance needs besides its shard reference: the Map Run's name and staging prefix."""
+MAP_VIEW_KEY = "cloudflow_map_view"
+"""Where the Map Run view finds the Map Run's staging area (``runtime.staging_location``)."""
+MAP_SUMMARY_KEY = "cloudflow_map_run_summary"
+"""The ResultWriter task's summary of the Map Run (``planning.progress.map_run_summary``)."""
 
 
 class CloudFlowStepOperator(LineageMixin, BaseOperator, SkipMixin):
@@ -116,7 +124,9 @@ class CloudFlowStepOperator(LineageMixin, BaseOperator, SkipMixin):
         error = {"Code": err.code, "Detail": err.detail, "State": err.state or self.step.state}
         context["ti"].xcom_push(key=ERROR_KEY, value=error)
         log.error("CloudFlow: state %r failed: %s: %s", error["State"], err.code, err.detail)
-        raise AirflowFailException(f"{err.code}: {err.detail}" if err.detail else err.code)
+        # a failure the flow defines (a Fail state, an exceeded tolerance) is no provider bug: the
+        # Code/Detail line says it all, so the FlowError's traceback is not chained under it
+        raise AirflowFailException(f"{err.code}: {err.detail}" if err.detail else err.code) from None
 
     def execute(self, context):
         try:
@@ -268,6 +278,7 @@ class MapReaderOperator(CloudFlowStepOperator):
     """Reads, constructs and batches the Map's items into shards; returns only shard references."""
 
     ui_color = "#fff3e0"
+    operator_extra_links = (MapRunLink(),)
 
     def execute(self, context):
         try:
@@ -293,6 +304,8 @@ class MapReaderOperator(CloudFlowStepOperator):
         threads = threads_per_shard(state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY, len(run.shards))
         ti = context["ti"]
         ti.xcom_push(key=MAP_RUN_KEY, value=run.to_json())
+        ti.xcom_push(key=MAP_VIEW_KEY, value={"state": self.step.state, "map_run_name": run.map_run_name,
+                                              **staging_location(self.options, run.staging_prefix)})
         ti.xcom_push(key=MAP_SHARDS_KEY, value={"map_run_name": run.map_run_name, "staging_prefix": run.staging_prefix,
                                                 "threads_per_shard": threads, "total_items": run.total_items,
                                                 "tolerance": None if run.tolerance is None else list(run.tolerance)})
@@ -308,6 +321,7 @@ class MapShardOperator(CloudFlowStepOperator):
     """One shard of child executions (mapped); idempotent on retry."""
 
     ui_color = "#fff3e0"
+    operator_extra_links = (MapRunLink(),)
 
     def __init__(self, *, shard: dict | None = None, in_shard_concurrency: int = 1, **kwargs):
         super().__init__(**kwargs)
@@ -356,6 +370,7 @@ class MapWriterOperator(CloudFlowStepOperator):
     """Tolerance, ResultWriter and the Map's own Retry/Catch over every recorded child."""
 
     ui_color = "#fff3e0"
+    operator_extra_links = (MapRunLink(), ResultsLink())
 
     def run_step(self, context) -> Handoff:
         ti = context["ti"]
@@ -368,7 +383,13 @@ class MapWriterOperator(CloudFlowStepOperator):
         run = MapRun.from_json(data)
         staging = staging_at(self.options, run.staging_prefix, absolute=True)
         ctx = self._context(context, run.globals)
-        handoff = map_write_step(self._interpreter(), self.scope_graph[self.step.state], run, staging, ctx)
+
+        def report(summary: dict[str, Any]) -> None:
+            ti.xcom_push(key=MAP_SUMMARY_KEY, value=summary)
+            log.info("CloudFlow %s", summary["line"])
+
+        handoff = map_write_step(self._interpreter(), self.scope_graph[self.step.state], run, staging, ctx,
+                                 report=report)
         log.info("CloudFlow Map %r: MapRun %s finished → %s", self.step.state, run.map_run_name,
                  handoff.next or "(end of scope)")
         return handoff

@@ -51,6 +51,9 @@ class DagOptions:
     """How a top-level sub-flow Task runs: ``dag_run`` (a real DAG run of the child's DAG, the
     task deferred while waiting) or ``in_process`` (the child interpreted inside the task; what
     ``run --engine airflow`` uses, as ``dag.test()`` runs only its own DAG)."""
+    input_schema: dict[str, Any] | None = None
+    """A JSON Schema of the execution input: its properties become typed, described trigger-form
+    fields (Airflow ``Params``)."""
     source_path: str | None = None
     """The definition file, shown in the DAG docs."""
     dag_id: str | None = None

@@ -155,12 +155,16 @@ def _staging_url(value: Any) -> str:
 _DAG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
 
 
+@accepts({"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,250}$",
+          "description": "the DAG's dag_id (overrides the one derived from the definition)"})
 def _dag_id(value: Any) -> str:
     if not isinstance(value, str) or not _DAG_ID.match(value):
         raise _Invalid("expected an Airflow dag_id: 1-250 letters, digits, '_', '-' or '.'")
     return value
 
 
+@accepts({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]},
+          "description": "values of the definition's ${name} placeholders (docs/loader.md)"})
 def _substitutions(value: Any) -> dict[str, str]:
     from ..dialects.substitutions import check_values
 
@@ -168,6 +172,27 @@ def _substitutions(value: Any) -> dict[str, str]:
         return check_values(value)
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
+
+
+JSON_SCHEMA_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+
+
+@accepts({"type": "object", "description": "a JSON Schema of the execution input (typed trigger-form fields)"})
+def _input_schema(value: Any) -> dict[str, Any]:
+    """A JSON Schema of the execution input (``type: object`` with ``properties``): each property
+    becomes a typed, described field of the trigger form (an Airflow ``Param``)."""
+    schema = _object(value)
+    if schema.get("type", "object") != "object":
+        raise _Invalid("expected a JSON Schema of type object (the execution input is a JSON object)")
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not all(isinstance(p, dict) for p in properties.values()):
+        raise _Invalid("expected 'properties': a mapping of input keys to JSON Schemas")
+    for name, prop in properties.items():
+        types = prop.get("type", [])
+        for type_ in types if isinstance(types, list) else [types]:
+            if type_ not in JSON_SCHEMA_TYPES:
+                raise _Invalid(f"property {name!r}: unknown JSON Schema type {type_!r}")
+    return schema
 
 
 SUBFLOW_MODES = ("dag_run", "in_process")
@@ -219,6 +244,7 @@ KEYS: dict[str, Key] = {
     "subflows": Key(_subflows, nullable=False),
     "dag_id": Key(_dag_id, nullable=False),
     "definition_substitutions": Key(_substitutions),
+    "input_schema": Key(_input_schema),
 }
 """Settings keys → checks; each key is the ``DagOptions`` field of the same name."""
 SIDECAR_ONLY = frozenset({"dag_id"})

@@ -94,6 +94,7 @@ def test_an_invalid_file_becomes_a_marker_dag_and_hides_nothing(tmp_path):
     assert sorted(dags) == [marker_id, "good"]
     marker = dags[marker_id]
     assert marker.tags == {MARKER_TAG}
+    assert marker.dag_display_name == "⚠ INVALID sub/bad.flow.yaml"  # what the DAG list shows
     assert f"{bad}:4:1: CF-E201" in marker.doc_md
     assert "CF-E201" in marker.description
     from airflow.sdk.exceptions import AirflowFailException
