@@ -16,6 +16,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from .diagnostics import Issue
 
 
+MAX_ERROR_TEXT = 32_768
+"""Characters of an error's Cause/Detail kept (AWS: "Cause … maximum length of 32768"): every
+``FlowError`` and ``ErrorInfo`` is capped when made, so an error crossing a boundary (a sub-flow
+re-escaping its child's Cause, the CLI, XCom) never grows without bound (docs/limits.md)."""
+
+_TRUNCATED = "… [truncated]"
+
+
+def cap_error_text(text: str | None) -> str | None:
+    """``text`` cut to ``MAX_ERROR_TEXT`` characters (the cut marked), or ``text`` itself."""
+    if not isinstance(text, str) or len(text) <= MAX_ERROR_TEXT:
+        return text
+    return text[: MAX_ERROR_TEXT - len(_TRUNCATED)] + _TRUNCATED
+
+
 class ErrorCodes:
     """Runtime error names that the specs leave to the implementation (see docs/errors.md)."""
 
@@ -64,7 +79,7 @@ class FlowError(CloudFlowError):
 
     def __init__(self, code: str, detail: str | None = None, *, state: str | None = None):
         self.code = code
-        self.detail = detail
+        self.detail = detail = cap_error_text(detail)
         self.state = state
         super().__init__(f"{code}: {detail}" if detail else code)
 
@@ -100,6 +115,10 @@ class ErrorInfo:
 
     code: str
     detail: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.detail, str) and len(self.detail) > MAX_ERROR_TEXT:
+            object.__setattr__(self, "detail", cap_error_text(self.detail))
 
     def as_dict(self) -> dict[str, Any]:
         return {"Code": self.code, "Detail": self.detail}

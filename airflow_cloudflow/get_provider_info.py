@@ -103,6 +103,14 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Alibaba Cloud OSS (CloudFlow)",
             }
         ],
+        "asset-uris": [
+            {
+                "schemes": ["oss"],
+                "handler": "airflow_cloudflow.providers.assets.sanitize_oss_uri",
+                "factory": "airflow_cloudflow.providers.assets.create_oss_asset",
+                "to_openlineage_converter": "airflow_cloudflow.providers.assets.convert_oss_asset_to_openlineage",
+            }
+        ],
         "config": {
             "cloudflow": {
                 "description": "Options of the airflow-cloudflow provider (CloudFlow / Step Functions DAGs).",

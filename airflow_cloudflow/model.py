@@ -220,7 +220,7 @@ class Task(State):
     task_mode: str = "RequestComplete"
     parameters: Template | None = None
     timeout: Template | None = None  # seconds; "0 means never time out"
-    heartbeat: Template | None = None  # ASL HeartbeatSeconds(Path) (accepted; not enforced)
+    heartbeat: Template | None = None  # ASL HeartbeatSeconds(Path): enforced for .waitForTaskToken Tasks
     retry: tuple[RetryRule, ...] = ()
     catch: tuple[CatchRule, ...] = ()
 
@@ -417,6 +417,9 @@ class StateMachine:
     timeout_seconds: int | None = None
     source_file: str | None = None
     source_text: str | None = field(default=None, compare=False, repr=False)
+    dag_id: str | None = None
+    """The DAG's id when it is not the one derived from ``name`` (a sidecar ``dag_id:``, or the
+    loader's path-derived id for colliding file names; docs/loader.md "DAG ids")."""
 
     @property
     def start_at(self) -> str:

@@ -1,6 +1,9 @@
 """``airflow-cloudflow callback succeed TOKEN [--output JSON|@FILE]`` and
 ``airflow-cloudflow callback fail TOKEN [--error CODE] [--cause TEXT]``: complete a Task waiting in
-``WaitForCustomCallback`` mode (CloudFlow's ``ReportTaskSucceeded`` / ``ReportTaskFailed``).
+``WaitForCustomCallback`` mode (CloudFlow's ``ReportTaskSucceeded`` / ``ReportTaskFailed``) or an ASL
+``.waitForTaskToken`` Task (``SendTaskSuccess`` / ``SendTaskFailure``);
+``airflow-cloudflow callback heartbeat TOKEN`` is ``SendTaskHeartbeat`` (it restarts the Task's
+``HeartbeatSeconds``).
 
 ``--at LOCATION`` is where the tokens live: a local folder (default ``$CLOUDFLOW_CALLBACK_DIR`` or
 ``~/.airflow-cloudflow``, what ``run`` uses), or, for flows run by Airflow, the staging location
@@ -26,7 +29,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 def add_parser(sub) -> None:
     cb = sub.add_parser("callback", help="complete a Task waiting for a custom callback (task token)")
-    cb.add_argument("outcome", choices=("succeed", "fail"))
+    cb.add_argument("outcome", choices=("succeed", "fail", "heartbeat"))
     cb.add_argument("token", metavar="TOKEN")
     cb.add_argument("--output", default="{}", help="succeed: the Task's output, a JSON text or @FILE")
     cb.add_argument("--error", default=None, help="fail: the error code (default FnF.TaskFailed)")
@@ -71,6 +74,10 @@ def main(args: argparse.Namespace) -> int:
     from ..integrations.callbacks import CallbackError, Outcome
 
     try:
+        if args.outcome == "heartbeat":
+            token_store(args.at).heartbeat(args.token)
+            print(f"task token {args.token}: heartbeat reported")
+            return EXIT_OK
         if args.outcome == "succeed":
             outcome = Outcome(True, parse_value(args.output, "--output"))
         else:

@@ -1,7 +1,7 @@
 """``airflow-cloudflow lint PATH...``: one line per issue, ``path:line:col: CODE message``.
 
-Folders are searched recursively for ``*.flow.yaml``, ``*.flow.yml``, ``*.asl.json`` and
-``*.asl.yaml``; a file named explicitly is linted whatever its extension. Exit status: 0 when no
+Folders are searched recursively for ``*.flow.yaml``, ``*.flow.yml``, ``*.asl.json``,
+``*.asl.yaml`` and ``*.asl.yml``; a file named explicitly is linted whatever its extension. Exit status: 0 when no
 file has an error (warnings allowed), 1 when any has, 2 for usage errors (a path that does not
 exist). Never imports Airflow.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..dialects import LINT_PATTERNS, lint_path
+from .substitutions import substitutions_for
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -34,8 +35,10 @@ def collect(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
     return files, missing
 
 
-def run(paths: Iterable[str], out: TextIO, err: TextIO) -> int:
-    """Lint ``paths``, writing issues to ``out`` and a summary to ``err``; returns the exit status."""
+def run(paths: Iterable[str], out: TextIO, err: TextIO, substitutions: str | None = None) -> int:
+    """Lint ``paths``, writing issues to ``out`` and a summary to ``err``; returns the exit status.
+    Each definition's ``${…}`` are filled from its settings files and ``substitutions`` (a file);
+    issues in those files are listed under their own path."""
     files, missing = collect(paths)
     for raw in missing:
         err.write(f"airflow-cloudflow lint: no such file or directory: {raw}\n")
@@ -43,8 +46,9 @@ def run(paths: Iterable[str], out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     errors = warnings = 0
     for file in files:
-        for issue in lint_path(file):
-            out.write(f"{file}:{issue.line}:{issue.column}: {issue.code} {issue.message}\n")
+        values, issues = substitutions_for(file, substitutions)
+        for issue in issues + lint_path(file, values):
+            out.write(f"{issue.file or file}:{issue.line}:{issue.column}: {issue.code} {issue.message}\n")
             if issue.is_error:
                 errors += 1
             else:
@@ -55,4 +59,4 @@ def run(paths: Iterable[str], out: TextIO, err: TextIO) -> int:
 
 def main(args) -> int:
     """Entry point used by ``airflow_cloudflow.cli``."""
-    return run(args.paths, sys.stdout, sys.stderr)
+    return run(args.paths, sys.stdout, sys.stderr, getattr(args, "substitutions", None))

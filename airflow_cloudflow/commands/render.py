@@ -16,8 +16,13 @@ from ..planning.plan import plan
 
 
 def main(args: argparse.Namespace) -> int:
+    from .substitutions import substitutions_for
+
     try:
-        machine = load_definition(args.definition)
+        substitutions, issues = substitutions_for(args.definition, getattr(args, "substitutions", None))
+        if issues:
+            raise DefinitionError(issues)
+        machine = load_definition(args.definition, substitutions)
     except DefinitionError as exc:
         for issue in exc.issues:
             print(str(issue), file=sys.stderr)

@@ -1,5 +1,7 @@
 """``airflow-cloudflow run … --engine airflow``: the same contract as the interpreter engine, run
-through Airflow (``dag.test()``; a temporary SQLite Airflow home when none is configured).
+through Airflow (``dag.test()``; a temporary SQLite Airflow home when none is configured; a configured
+one whose database is new is migrated first, one at an older revision is an error saying to run
+``airflow db migrate``).
 
 Airflow's own logging goes to stderr while it runs, so the ``--json`` object stays the last line of
 stdout.
@@ -8,14 +10,16 @@ stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from .run_setup import EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE, UsageError, build_integrations, build_stores, parse_input
+from ..dialects import dialect_for, lint_path
+from .interrupt import interrupted_by_signals, report_interrupted
+from .run_report import refuse, refuse_definition, report, usage_error
+from .run_setup import UsageError, build_integrations, build_stores, parse_input
 
 
 @contextmanager
@@ -33,14 +37,12 @@ def _stdout_to_stderr():
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..dialects import lint_path
+    from .substitutions import substitutions_for
 
-    issues = lint_path(args.definition)
-    errors = [i for i in issues if i.is_error]
-    if errors:
-        for issue in errors:
-            print(str(issue), file=sys.stderr)
-        return EXIT_USAGE
+    substitutions, issues = substitutions_for(args.definition, getattr(args, "substitutions", None))
+    issues = issues + lint_path(args.definition, substitutions)
+    if any(i.is_error for i in issues):
+        return refuse_definition(args, issues)
     try:
         execution_input = parse_input(args.input, any_json=str(args.definition).lower().endswith(
             (".asl.json", ".asl.yaml", ".asl.yml")))
@@ -50,26 +52,24 @@ def main(args: argparse.Namespace) -> int:
         if args.store:
             build_stores(args.store)
     except UsageError as exc:
-        print(f"airflow-cloudflow run: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(args, exc)
 
-    from ..providers.engine import ensure_airflow_home, run_definition
+    from ..providers.engine import UnmigratedDatabase, ensure_airflow_home, ensure_migrated, run_definition
 
     temporary_home = None
     try:
-        with _stdout_to_stderr():
+        with _stdout_to_stderr(), interrupted_by_signals():
             temporary_home = ensure_airflow_home()
-            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks)
+            if temporary_home is None:
+                ensure_migrated()
+            result = run_definition(args.definition, execution_input, store_dir=args.store, mocks=args.mocks,
+                                    substitutions=substitutions)
+    except UnmigratedDatabase as exc:
+        return refuse(args, [f"airflow-cloudflow run: {exc}"])
+    except KeyboardInterrupt as exc:
+        return report_interrupted(exc, args.json)
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
-    if args.json:
-        sys.stdout.write(json.dumps(result.as_json()) + "\n")
-    elif result.status == "Succeeded":
-        print(json.dumps(result.output, indent=2, ensure_ascii=False))
-    else:
-        print(f"Failed: {result.error['Code']}")
-        if result.error.get("Detail"):
-            print(f"  {result.error['Detail']}")
     print(f"(Airflow DAG {result.dag_id}, run {result.run_id})", file=sys.stderr)
-    return EXIT_SUCCEEDED if result.status == "Succeeded" else EXIT_FAILED
+    return report(args, result.as_json(), dialect_for(args.definition))

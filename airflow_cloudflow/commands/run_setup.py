@@ -17,18 +17,27 @@ class UsageError(Exception):
 
 def parse_input(text: str, any_json: bool = False) -> Any:
     """``--input``: a JSON text, or ``@FILE``; "the execution input must be a JSON object" (an ASL
-    machine, ``any_json``, takes any JSON value)."""
+    machine, ``any_json``, takes any JSON value). UTF-8 standard JSON only (``jsonvalues.loads_strict``:
+    no NaN/Infinity, no integer over 4,300 digits, nesting at most 200 deep)."""
+    from ..jsonvalues import RejectedJson, loads_strict
+
     source = "--input"
     if text.startswith("@"):
         source = text[1:]
         try:
-            text = Path(source).read_text(encoding="utf-8-sig")
+            text = Path(source).read_bytes().decode("utf-8-sig")
         except OSError as exc:
             raise UsageError(f"cannot read input file {source}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"input file {source} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    elif any("\udc80" <= c <= "\udcff" for c in text):  # bytes the locale could not decode
+        raise UsageError("--input is not UTF-8 text")
     try:
-        value = json.loads(text)
+        value = loads_strict(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source} is not valid JSON: {exc}") from None
+    except RejectedJson as exc:
+        raise UsageError(f"{source} is not standard JSON: {exc}") from None
     if not isinstance(value, dict) and not any_json:
         raise UsageError(f"{source} must be a JSON object, got {type(value).__name__}")
     return value

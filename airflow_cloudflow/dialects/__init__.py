@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..diagnostics import ERROR, Issue
@@ -14,6 +14,7 @@ from ..exceptions import DefinitionError
 from ..model import StateMachine
 from .asl.builder import parse_asl
 from .cloudflow import parse_cloudflow
+from .substitutions import substitute
 from .yaml_nodes import YamlDocument
 
 Parser = Callable[[str, "str | None"], "tuple[StateMachine | None, list[Issue], YamlDocument | None]"]
@@ -50,15 +51,25 @@ def _parser(file: str | None) -> Parser | None:
     return DIALECTS.get(dialect_for(file))
 
 
-def lint_text(text: str, file: str | None = None) -> tuple[StateMachine | None, list[Issue]]:
+Substitutions = Mapping[str, str]
+"""``${name}`` → value, applied to the text before it is parsed (``dialects/substitutions.py``)."""
+
+
+def lint_text(
+    text: str, file: str | None = None, substitutions: Substitutions | None = None
+) -> tuple[StateMachine | None, list[Issue]]:
     """Load and validate ``text``: the model (``None`` when it could not be built) and *all* issues,
-    sorted by line."""
+    sorted by line. ``${name}`` placeholders are filled from ``substitutions`` first; one left
+    without a value is a ``CF-E130`` issue and stops the parse."""
     from ..validation.graph import validate
 
     parser = _parser(file)
     if parser is None:
         issue = Issue(file, 1, 1, "CF-E117", f"no dialect registered for {dialect_for(file)!r} files yet", ERROR, "")
         return None, [issue]
+    text, unresolved = substitute(text, file, substitutions)
+    if unresolved:
+        return None, unresolved
     machine, issues, doc = parser(text, file)
     if machine is not None:
         issues = issues + [_refine(i, doc) for i in validate(machine)]
@@ -90,9 +101,11 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
     return out
 
 
-def load_definition_text(text: str, file: str | None = None) -> StateMachine:
+def load_definition_text(
+    text: str, file: str | None = None, substitutions: Substitutions | None = None
+) -> StateMachine:
     """Build the model from ``text``; raises ``DefinitionError(issues, file)`` on any error."""
-    machine, issues = lint_text(text, file)
+    machine, issues = lint_text(text, file, substitutions)
     if machine is None or any(i.severity == ERROR for i in issues):
         raise DefinitionError(issues, file)
     return machine
@@ -103,18 +116,30 @@ def read_text(path: str | Path) -> str:
     return Path(path).read_text(encoding="utf-8-sig")
 
 
-def load_definition(path: str | Path) -> StateMachine:
-    """Build the model from the file at ``path``; raises ``DefinitionError`` on any error."""
-    return load_definition_text(read_text(path), str(path))
+def _not_utf8(path: str | Path, exc: UnicodeDecodeError) -> Issue:
+    return Issue(str(path), 1, 1, "CF-E105", f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                 ERROR, "")
 
 
-def lint_path(path: str | Path) -> list[Issue]:
+def load_definition(path: str | Path, substitutions: Substitutions | None = None) -> StateMachine:
+    """Build the model from the file at ``path``; raises ``DefinitionError`` on any error (a file
+    that is not UTF-8 is one ``CF-E105`` issue; ``OSError`` when it cannot be read at all)."""
+    try:
+        text = read_text(path)
+    except UnicodeDecodeError as exc:
+        raise DefinitionError([_not_utf8(path, exc)], str(path)) from None
+    return load_definition_text(text, str(path), substitutions)
+
+
+def lint_path(path: str | Path, substitutions: Substitutions | None = None) -> list[Issue]:
     """Every issue in one file (an unreadable file is one ``CF-E105`` issue)."""
     try:
         text = read_text(path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        return [_not_utf8(path, exc)]
+    except OSError as exc:
         return [Issue(str(path), 1, 1, "CF-E105", f"cannot read file: {exc}", ERROR, "")]
-    return lint_text(text, str(path))[1]
+    return lint_text(text, str(path), substitutions)[1]
 
 
 __all__ = [

@@ -50,6 +50,10 @@ RETRY_KEYS = ("Errors", "Description", "MaxAttempts", "IntervalSeconds", "Backof
 CATCH_KEYS = ("Errors", "Description", "Next", "OutputConstructor")
 READER_KEYS = ("SourceType", "SourceParameters", "ReaderConfig")
 BATCHER_KEYS = ("MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput")
+CHOICE_BRANCH_KEYS = ("Condition", "Next")
+PROCESSOR_CONFIG_KEYS = ("ExecutionMode",)
+READER_CONFIG_KEYS = ("CSVHeaders",)
+WRITER_KEYS = ("Parameters",)
 
 
 class CloudFlowBuilder:
@@ -189,7 +193,7 @@ class CloudFlowBuilder:
             if not isinstance(item, dict):
                 r.report("CF-E110", "a Choice branch must be a mapping {Condition, Next}", bp)
                 continue
-            r.check_keys(item, ("Condition", "Next"), bp, "a Choice branch")
+            r.check_keys(item, CHOICE_BRANCH_KEYS, bp, "a Choice branch")
             source = r.string(item, "Condition", bp, required=True, what="a Choice branch")
             target = r.string(item, "Next", bp, required=True, what="a Choice branch")
             if source is not None and target is not None:
@@ -223,7 +227,7 @@ class CloudFlowBuilder:
         config = r.mapping(raw, "ProcessorConfig", pointer)
         if config is not None:
             cp = child(pointer, "ProcessorConfig")
-            r.check_keys(config, ("ExecutionMode",), cp, "ProcessorConfig")
+            r.check_keys(config, PROCESSOR_CONFIG_KEYS, cp, "ProcessorConfig")
             mode = r.string(config, "ExecutionMode", cp, required=True, what="ProcessorConfig") or ""
         elif "ProcessorConfig" in raw:
             mode = ""  # present but malformed: still a distributed Map
@@ -272,7 +276,7 @@ class CloudFlowBuilder:
         config = r.mapping(reader, "ReaderConfig", rp)
         if config is not None:
             cp = child(rp, "ReaderConfig")
-            r.check_keys(config, ("CSVHeaders",), cp, "ReaderConfig")
+            r.check_keys(config, READER_CONFIG_KEYS, cp, "ReaderConfig")
             value = config.get("CSVHeaders")
             if isinstance(value, str):  # the seed table's example is "ColA,ColB,ColC"
                 headers = tuple(h.strip() for h in value.split(","))
@@ -303,7 +307,7 @@ class CloudFlowBuilder:
         if writer is None:
             return None
         wp = child(pointer, "ResultWriter")
-        r.check_keys(writer, ("Parameters",), wp, "ResultWriter")
+        r.check_keys(writer, WRITER_KEYS, wp, "ResultWriter")
         params = r.constructor(writer, "Parameters", wp, required=True, what="ResultWriter")
         return None if params is None else ResultWriter(parameters=params, location=r.location(wp))
 

@@ -6,20 +6,34 @@ exceptions:
 
 * a syntax error is reported at the parser's mark (``CF-E100``);
 * a duplicate key in a mapping is reported at the second key (``CF-E101``);
-* aliases are resolved by the composer as shared nodes; expanding them while converting is bounded
-  by ``MAX_NODES`` so a "billion laughs" document costs milliseconds (``CF-E102``);
+* aliases are resolved by the composer as shared nodes; the expanded size is computed once per
+  distinct node before converting, and a document over ``MAX_NODES`` is refused without expanding
+  anything, so a "billion laughs" document costs milliseconds (``CF-E102``);
 * tags other than the core schema and non-scalar keys are rejected (``CF-E103``).
+
+Plain scalars resolve by the **YAML 1.2 core schema**, as the tools that write ``*.asl.yaml`` read
+them (Workflow Studio, js-yaml, go-yaml v3), not by PyYAML's YAML 1.1 rules: ``Yes``/``No``/``On``/
+``Off``/``y``/``n`` are strings (states named ``Yes`` and ``No`` are common), only ``true``/``false``
+(any case style of the three spellings) are booleans, ``~``/``null``/empty are null, ``0777`` is
+777, ``0o17`` octal, ``0x1F`` hex, ``1e5`` a float, and ``1_000``, ``0b1``, ``1:30`` and ``=`` are
+strings. ``*.flow.yaml`` and settings files use the same schema (docs/validation.md says why).
 """
 
 from __future__ import annotations
 
 import datetime
+import math
+import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from ..diagnostics import ERROR, Issue, escape_pointer_token
+
+UNPORTABLE_VALUE = "CF-E106"
+"""A number JSON cannot carry: NaN, Infinity, an integer over 4,300 digits (``jsonvalues``)."""
 
 MAX_NODES = 100_000
 """Nodes converted per document at most (aliases count every time they are expanded)."""
@@ -78,10 +92,30 @@ MAX_DEPTH = 200
 down quadratically with the flow-nesting depth (5,000 ``[`` took seconds)."""
 
 
+_CORE_SCHEMA = (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+     "-+.0123456789"),
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    ("merge", r"<<", "<"),
+)
+"""YAML 1.2 core schema resolution (plus ``<<`` merge keys): tag, pattern, first characters."""
+
+
 class _DepthLimitedLoader(yaml.SafeLoader):
-    """``SafeLoader`` that stops composing past ``MAX_DEPTH`` levels (the rest is never scanned)."""
+    """``SafeLoader`` resolving plain scalars by the YAML 1.2 core schema that stops composing past
+    ``MAX_DEPTH`` levels (the rest is never scanned)."""
 
     _depth = 0
+    yaml_implicit_resolvers: dict = {}
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        """1.2 core integers: decimal (leading zeros allowed), ``0o`` octal, ``0x`` hex."""
+        text = str(self.construct_scalar(node))
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
 
     def compose_node(self, parent, index):  # type: ignore[override]
         self._depth += 1
@@ -94,6 +128,11 @@ class _DepthLimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    _DepthLimitedLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
+_DepthLimitedLoader.add_constructor("tag:yaml.org,2002:int", _DepthLimitedLoader.construct_yaml_int)
 
 
 class _Converter:
@@ -155,10 +194,49 @@ class _Converter:
         if node.tag not in _SAFE_SCALAR_TAGS:
             self.issue("CF-E103", f"unsupported YAML tag {node.tag!r}", start, pointer)
             return node.value
-        value = self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except ValueError as exc:  # an integer Python cannot convert (over 4,300 digits)
+            self.issue(UNPORTABLE_VALUE, f"the number cannot be carried as JSON ({len(node.value)} characters; "
+                       "an integer may have at most 4,300 digits)", start, pointer)
+            return None
         if isinstance(value, (datetime.date, datetime.datetime)):
             return node.value  # keep timestamps as the text written (JSON has no dates)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+            self.issue(UNPORTABLE_VALUE, f"the integer of {len(node.value)} digits is beyond the range of a double "
+                       "(a JSON reader such as Go's cannot read it)", start, pointer)
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.issue(UNPORTABLE_VALUE, f"{node.value!r} is not a JSON number (NaN and Infinity are not JSON)",
+                       start, pointer)
+            return None
         return value
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Raise ``_TooLarge`` when converting ``root`` would visit more than ``MAX_NODES`` nodes: each
+    distinct (shared, aliased) node is sized once, so an alias bomb is refused before any expansion."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            if known < 0:  # an alias of a node still being sized: it contains itself
+                raise _TooLarge()
+            return known
+        sizes[id(node)] = -1
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) - 1 + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        else:
+            total = 1
+        if total > MAX_NODES:
+            raise _TooLarge()
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 def _pos(mark: Any) -> tuple[int, int]:
@@ -174,6 +252,7 @@ def load_yaml(text: str, file: str | None = None) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             return doc
+        _check_expanded_size(node)
         doc.marks[""] = _pos(node.start_mark)
         doc.data = _Converter(loader, doc, file).convert(node, "")
     except _TooLarge:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from ..jsonvalues import reject_constant, utf8
+from ..jsonvalues import loads_strict, utf8
+from .bounds import string_too_long
 
 
 class EvaluationError(Exception):
@@ -137,9 +138,13 @@ def fn_format(template: Any, *args: Any) -> str:
         raise EvaluationError(
             f"format() has {len(pieces) - 1} placeholders but only {len(args)} arguments"
         )
+    rendered = [arg if isinstance(arg, str) else to_json_text(arg) for arg in args[: len(pieces) - 1]]
+    problem = string_too_long("format()", sum(map(len, pieces)) + sum(map(len, rendered)))
+    if problem:
+        raise EvaluationError(problem)
     out = [pieces[0]]
-    for arg, piece in zip(args, pieces[1:]):
-        out.append(arg if isinstance(arg, str) else to_json_text(arg))
+    for text, piece in zip(rendered, pieces[1:]):
+        out.append(text)
         out.append(piece)
     return "".join(out)
 
@@ -299,9 +304,9 @@ def fn_string_to_json(text: Any) -> Any:
     value is accepted; NaN/Infinity are not JSON and are rejected."""
     _expect("stringToJson", 1, text, "string")
     try:
-        return json.loads(text, parse_constant=reject_constant)
+        return loads_strict(text)  # NaN/Infinity, 1e400 and huge integers are refused
     except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or type(exc).__name__
         raise EvaluationError(f"stringToJson() argument is not valid JSON: {reason}") from None
 
 

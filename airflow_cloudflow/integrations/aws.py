@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..exceptions import AccessDenied, FlowError, NoSuchBucket, NoSuchObject, StoreError
+from ..masking import client_secrets, mask_secrets
 from ..storage.urls import UnsafeKey, safe_bucket, safe_key
 from .connections import AWS_CONN_ID, ConnectionLookup
 from .oss_actions import StoresSource, body_bytes, read_object, store_for
@@ -95,28 +96,34 @@ class LambdaInvoke:
                     request[key] = params[key]
         else:
             request = {"FunctionName": call.action, "Payload": _payload_bytes(params)}
-        response = self._invoke(call, request)
+        client = self.clients("lambda")
+        response = self._invoke(client, call, request)
         payload = _decode(response["Payload"].read() if response.get("Payload") is not None else b"")
         if response.get("FunctionError"):
             error_type = payload.get("errorType") if isinstance(payload, dict) else None
             cause = json.dumps(payload) if not isinstance(payload, str) else payload
-            raise FlowError(error_type or "Lambda.Unknown", cause, state=call.state_name or None)
+            raise FlowError(mask_secrets(str(error_type or "Lambda.Unknown"), client_secrets(client)),
+                            mask_secrets(cause, client_secrets(client)), state=call.state_name or None)
         if not self.optimized:
             return payload
         return {"ExecutedVersion": response.get("ExecutedVersion"), "Payload": payload,
                 "StatusCode": response.get("StatusCode")}
 
-    def _invoke(self, call: TaskCall, request: dict) -> dict:
+    @staticmethod
+    def _invoke(client: Any, call: TaskCall, request: dict) -> dict:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.clients("lambda").invoke(**request)
+            return client.invoke(**request)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code") or "ServiceException"
             message = exc.response.get("Error", {}).get("Message") or ""
-            raise FlowError(f"Lambda.{code}", message, state=call.state_name or None) from None
+            secrets = client_secrets(client)
+            raise FlowError(mask_secrets(f"Lambda.{code}", secrets), mask_secrets(message, secrets),
+                            state=call.state_name or None) from None
         except BotoCoreError as exc:
-            raise FlowError("Lambda.SdkClientException", str(exc), state=call.state_name or None) from None
+            raise FlowError("Lambda.SdkClientException", mask_secrets(str(exc), client_secrets(client)),
+                            state=call.state_name or None) from None
 
 
 _S3_ERRORS = {NoSuchObject: "NoSuchKeyException", NoSuchBucket: "NoSuchBucketException",

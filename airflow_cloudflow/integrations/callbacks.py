@@ -18,6 +18,7 @@ import json
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +29,7 @@ from ..runtime.ports import TaskCall, new_task_token
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
 CALLBACK_DIR_ENV = "CLOUDFLOW_CALLBACK_DIR"
 DEFAULT_POLL_SECONDS = 2.0
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 MAX_WAIT_SECONDS = 604800.0
 """A callback Task with no Timeout stops waiting after 7 days (the Task Timeout maximum)."""
 
@@ -92,7 +94,26 @@ class TokenStore:
     def open_token(self, token: str, call: TaskCall) -> None:
         """Record ``token`` as pending (before the request carrying it is sent)."""
         self._write(token, {"status": "pending", "execution": call.execution_name, "state": call.state_name,
-                            "action": call.action})
+                            "action": call.action, "beat_at": time.time()})
+
+    def heartbeat(self, token: str) -> None:
+        """``SendTaskHeartbeat``: the worker is still on it (resets the ``HeartbeatSeconds`` clock)."""
+        record = self._read(token)
+        if record is None:
+            raise CallbackError(f"unknown task token {token!r}")
+        if record.get("status") != "pending":
+            raise CallbackError(f"task token {token!r} was already completed ({record.get('status')})")
+        record["beat_at"] = time.time()
+        self._write(token, record)
+
+    def heartbeat_missed(self, token: str, heartbeat_seconds: float | None, now: float | None = None) -> bool:
+        """Whether a pending token went ``heartbeat_seconds`` without a heartbeat (since it was opened)."""
+        if not heartbeat_seconds:
+            return False
+        record = self._read(token)
+        if record is None or record.get("status") != "pending":
+            return False
+        return (now if now is not None else time.time()) - float(record.get("beat_at") or 0) > heartbeat_seconds
 
     def complete(self, token: str, outcome: Outcome) -> None:
         """Report a result; an unknown or already completed token is refused."""
@@ -120,14 +141,18 @@ class TokenStore:
         return None
 
     def wait(self, token: str, *, poll_seconds: float = DEFAULT_POLL_SECONDS,
-             max_seconds: float = MAX_WAIT_SECONDS, stop: threading.Event | None = None) -> Outcome:
-        """Poll until the token is completed; ``FnF.TaskTimeout`` after ``max_seconds``."""
+             max_seconds: float = MAX_WAIT_SECONDS, stop: threading.Event | None = None,
+             heartbeat_seconds: float | None = None) -> Outcome:
+        """Poll until the token is completed; ``FnF.TaskTimeout`` after ``max_seconds``;
+        ``States.HeartbeatTimeout`` once ``heartbeat_seconds`` pass without a heartbeat."""
         stop = stop or threading.Event()
         waited = 0.0
         while True:
             found = self.outcome(token)
             if found is not None:
                 return found
+            if self.heartbeat_missed(token, heartbeat_seconds):
+                raise FlowError(HEARTBEAT_TIMEOUT, f"no heartbeat for task token {token} within {heartbeat_seconds:g}s")
             if waited >= max_seconds or stop.is_set():
                 raise FlowError(ErrorCodes.TASK_TIMEOUT, f"no callback for task token {token} within {waited:g}s")
             stop.wait(poll_seconds)
@@ -150,7 +175,8 @@ class CallbackWaiter:
         if self.announce is not None:
             self.announce(token, call)
         send(call)  # the request's own response is not the Task's output
-        return store.wait(token, poll_seconds=self.poll_seconds).result()
+        poll = min(self.poll_seconds, call.heartbeat_seconds / 2) if call.heartbeat_seconds else self.poll_seconds
+        return store.wait(token, poll_seconds=poll, heartbeat_seconds=call.heartbeat_seconds).result()
 
 
 def print_announcement(token: str, call: TaskCall) -> None:

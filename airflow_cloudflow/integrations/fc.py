@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from ..exceptions import FlowError
+from ..masking import mask_secrets
 from . import acs_signing, transport
 from .connections import ALIBABA_CONN_ID, ConnectionLookup, alibaba_credentials
 from .http import encode_body
@@ -67,8 +68,9 @@ def parse_arn(arn: Any) -> FunctionRef:
                     "(acs:fc:{region}:{accountId}:functions/{name}[/{qualifier}])")
 
 
-def error_from_response(response: transport.Response) -> FlowError | None:
-    """The Task error a response means, or None for a successful invocation."""
+def error_from_response(response: transport.Response, secrets: tuple[str | None, ...] = ()) -> FlowError | None:
+    """The Task error a response means, or None for a successful invocation; ``secrets`` (the
+    connection's own) and credential-looking values are masked out of its code and Detail."""
     text = response.text()
     request_id = response.header("x-fc-request-id")
     suffix = f" (request id {request_id})" if request_id else ""
@@ -80,7 +82,8 @@ def error_from_response(response: transport.Response) -> FlowError | None:
         payload = None
     if function_error:
         message = payload.get("errorMessage") if isinstance(payload, dict) else None
-        return FlowError(f"FC.{function_error}", (str(message) if message else text)[:DETAIL_LIMIT] + suffix)
+        return FlowError(mask_secrets(f"FC.{function_error}", secrets),
+                         mask_secrets(str(message) if message else text, secrets)[:DETAIL_LIMIT] + mask_secrets(suffix, secrets))
     if 200 <= response.status < 300:
         return None
     if response.status == 429:
@@ -92,8 +95,8 @@ def error_from_response(response: transport.Response) -> FlowError | None:
     message = None
     if isinstance(payload, dict):
         message = payload.get("Message") or payload.get("ErrorMessage")
-    detail = f"HTTP {response.status}: {message or text}"[:DETAIL_LIMIT] + suffix
-    return FlowError(f"FC.{code}", detail)
+    detail = mask_secrets(f"HTTP {response.status}: {message or text}", secrets)[:DETAIL_LIMIT] + mask_secrets(suffix, secrets)
+    return FlowError(mask_secrets(f"FC.{code}", secrets), detail)
 
 
 def decode_result(body: bytes) -> Any:
@@ -145,6 +148,7 @@ class InvokeFunction:
         }
         if call.task_token:
             headers["x-fnf-task-token"] = call.task_token
+        secrets = (creds.access_key_id, creds.access_key_secret, creds.security_token, call.task_token)
         signed = acs_signing.sign(
             method="POST", host=host, path=path, query=query, headers=headers, body=body,
             access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
@@ -155,8 +159,8 @@ class InvokeFunction:
             response = transport.send("POST", url, headers=signed.headers, body=body, timeout=self.timeout)
         except transport.TransportError as exc:
             code = "FC.Timeout" if exc.timed_out else "FC.ConnectionError"
-            raise FlowError(code, str(exc), state=call.state_name or None) from None
-        error = error_from_response(response)
+            raise FlowError(code, mask_secrets(str(exc), secrets), state=call.state_name or None) from None
+        error = error_from_response(response, secrets)
         if error is not None:
             error.state = call.state_name or None
             raise error

@@ -23,11 +23,13 @@ status fails with ``States.Http.StatusCode.<status>`` (the name AWS uses).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..exceptions import FlowError
+from ..masking import SECRET_NAMES, mask_secrets
 from . import transport
 from ..runtime.ports import TaskCall
 
@@ -76,12 +78,30 @@ def _method(value: Any, default: str = "GET") -> str:
     return method.upper()
 
 
+_SECRET_NAME = re.compile(rf"(?i)^(?:{SECRET_NAMES})$|^x-acs-|^x-fnf-")
+
+
+def request_secrets(url: str, headers: dict[str, str]) -> tuple[str, ...]:
+    """The credential values a request carries (credential-named headers and query parameters, URL
+    userinfo): masked by value in error text built from the response, which may echo them."""
+    parts = urlsplit(url)
+    values = [v for k, v in headers.items() if _SECRET_NAME.search(k)]
+    values += [v for k, v in parse_qsl(parts.query) if _SECRET_NAME.search(k)]
+    values += [parts.username or "", parts.password or ""]
+    return tuple(v for v in values if v)
+
+
 def _send(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float, prefix: str):
     try:
         return transport.send(method, url, headers=headers, body=body, timeout=timeout)
     except transport.TransportError as exc:
         code = f"{prefix}.Timeout" if exc.timed_out else f"{prefix}.ConnectionError"
-        raise FlowError(code, str(exc)) from None
+        raise FlowError(code, mask_secrets(str(exc), request_secrets(url, headers))) from None
+
+
+def _status_detail(response: transport.Response, url: str, headers: dict[str, str]) -> str:
+    """The start of an error response's body, credentials masked (an endpoint may echo them)."""
+    return mask_secrets(response.text(), request_secrets(url, headers))[:DETAIL_LIMIT]
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,7 @@ class HttpRequest:
         try:
             transport.check_url(url, "url")
         except transport.TransportError as exc:
-            raise FlowError("HTTP.InvalidParameter", str(exc), state=call.state_name or None) from None
+            raise FlowError("HTTP.InvalidParameter", mask_secrets(str(exc)), state=call.state_name or None) from None
         method = _method(params.get("method"))
         headers = _headers(params.get("headers"), "headers")
         body, content_type = encode_body(params.get("body"))
@@ -106,7 +126,8 @@ class HttpRequest:
             headers[CALLBACK_HEADER] = call.task_token
         response = _send(method, url, headers, body, self.timeout, "HTTP")
         if not 200 <= response.status < 300:
-            raise FlowError(f"HTTP.{response.status}", response.text()[:DETAIL_LIMIT], state=call.state_name or None)
+            raise FlowError(f"HTTP.{response.status}", _status_detail(response, url, headers),
+                            state=call.state_name or None)
         return {"Header": response.header_map(), "Code": response.status, "Body": decode_body(response)}
 
 
@@ -122,7 +143,7 @@ class HttpInvoke:
         try:
             transport.check_url(url, "ApiEndpoint")
         except transport.TransportError as exc:
-            raise FlowError("States.Runtime", str(exc), state=call.state_name or None) from None
+            raise FlowError("States.Runtime", mask_secrets(str(exc)), state=call.state_name or None) from None
         query = params.get("QueryParameters")
         if isinstance(query, dict) and query:
             joiner = "&" if urlsplit(url).query else "?"
@@ -134,7 +155,8 @@ class HttpInvoke:
         response = _send(_method(params.get("Method")), url, headers, body, self.timeout, "States.Http")
         if not 200 <= response.status < 300:
             raise FlowError(
-                f"States.Http.StatusCode.{response.status}", response.text()[:DETAIL_LIMIT], state=call.state_name or None
+                f"States.Http.StatusCode.{response.status}", _status_detail(response, url, headers),
+                state=call.state_name or None
             )
         return {
             "Headers": response.header_map(),

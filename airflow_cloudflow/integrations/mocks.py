@@ -15,20 +15,24 @@ ASL Lambda resources: a mock may be keyed by the function's ARN or its bare name
 ``arn:aws:states:::lambda:invoke`` (and its ``.waitForTaskToken`` form) the event is
 ``Parameters.Payload`` and the result ``{"ExecutedVersion": "$LATEST", "Payload": <return>,
 "StatusCode": 200}``; for a plain ``arn:aws:lambda:…:function:name`` Resource the event is the whole
-effective input and the result the function's return value. ``fail`` yields Error=``code``,
+effective input and the result the function's return value; for any other ASL resource (``dynamodb:putItem``,
+``aws-sdk:…``, ``sqs:sendMessage.waitForTaskToken``…) ``identity`` returns the Task's Parameters/Arguments.
+Resources in the ``aws-cn`` / ``aws-us-gov`` partitions are mocked like their ``aws`` form (a mock keyed
+by either matches). ``fail`` yields Error=``code``,
 Cause=``detail``. ``sleep_seconds`` (any behaviour) is the function's run time, spent on the
 execution's clock by the ASL Task (so a ``TimeoutSeconds`` shorter than it times the Task out).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..exceptions import ErrorCodes, FlowError
+from ..jsonvalues import loads_strict
+from ..partitions import canonical
 from .registry import IntegrationRegistry
 from ..runtime.ports import TaskCall
 from .catalogue import default_registry
@@ -86,7 +90,9 @@ class MockIntegrations(IntegrationRegistry):
         if resource is None:
             return None, None
         behaviour = self.behaviours.get(resource)
-        if behaviour is None and resource.startswith(LAMBDA_ARN):  # arn:aws:lambda:r:a:function:NAME[:q]
+        if behaviour is None and canonical(resource) != resource:  # written in another partition / …waitForTaskToken
+            behaviour = self.behaviours.get(canonical(resource))
+        if behaviour is None and canonical(resource).startswith(LAMBDA_ARN):  # arn:aws:lambda:r:a:function:NAME[:q]
             parts = resource.split(":")
             if len(parts) >= 7:
                 behaviour = self.behaviours.get(parts[6])
@@ -119,12 +125,13 @@ class MockIntegrations(IntegrationRegistry):
         if kind == "fail" or (kind == "fail_first_n" and number <= behaviour.n):
             raise FlowError(behaviour.code, behaviour.detail, state=call.state_name or None)
         params = call.parameters
-        lambda_invoke = call.action.startswith(LAMBDA_INVOKE)
+        action = canonical(call.action)
+        lambda_invoke = action == LAMBDA_INVOKE
         if kind == "constant":
             value = behaviour.value
         elif lambda_invoke:
             value = params.get("Payload") if isinstance(params, dict) else None
-        elif call.action.startswith(LAMBDA_ARN):
+        elif action.startswith("arn:"):  # any other ASL resource: its Parameters/Arguments
             value = params
         else:
             value = params.get("body") if isinstance(params, dict) else None
@@ -139,7 +146,7 @@ class MockIntegrations(IntegrationRegistry):
 def load_mocks(source: str | Path | Mapping[str, Any], fallback: IntegrationRegistry | None = None) -> MockIntegrations:
     """Build fakes from a JSON object ``{resource: {"behaviour": …, …}}`` (a dict or a file path)."""
     if isinstance(source, (str, Path)):
-        data = json.loads(Path(source).read_text(encoding="utf-8"))
+        data = loads_strict(Path(source).read_text(encoding="utf-8"))  # standard JSON only, as --input
     else:
         data = source
     if not isinstance(data, dict):

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from ..exceptions import ErrorCodes, FlowError
 from ..runtime.ports import TaskCall, TaskRunner
+from ..partitions import canonical
 
 
 Runner = TaskRunner
@@ -39,7 +40,9 @@ class IntegrationRegistry:
         return tuple(sorted(self._prefixes))
 
     def runner_for(self, action: str) -> Runner | None:
-        """The runner serving ``action`` (exact match first, then the longest prefix), or None."""
+        """The runner serving ``action`` (exact match first, then the longest prefix), or None. An ARN
+        in another partition or with ``.waitForTaskToken`` is served as its ``partitions.canonical`` form."""
+        action = canonical(action)
         runner = self._runners.get(action)
         if runner is None:
             matches = [p for p in self._prefixes if action.startswith(p)]

@@ -37,6 +37,8 @@ from typing import Any, Callable, Sequence
 from ..exceptions import ErrorCodes, FlowError
 from ..loader_file import owned_by_nested_loader
 from ..dialects import LINT_PATTERNS
+from ..runtime.bounds import subflow_level
+from ..partitions import canonical
 from ..runtime.ports import TaskCall
 
 FLOWS_ENV = "CLOUDFLOW_FLOWS_DIR"
@@ -122,7 +124,7 @@ SUBFLOW_ACTIONS: dict[str, tuple[str, bool | None, bool]] = {
 
 
 def is_subflow(action: str) -> bool:
-    return action in SUBFLOW_ACTIONS
+    return canonical(action) in SUBFLOW_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def subflow_request(call: TaskCall, *, new_name: Callable[[], str] = lambda: str
     """The child a sub-flow call starts. CloudFlow: "``resourceArn`` (req):
     ``acs:fnf:{region}::flow/{flowName}``", "``executionName`` (optional): auto-generated as a UUID
     if omitted", "``input`` (object)"; ASL: ``StateMachineArn``, ``Input`` (object or JSON text), ``Name``."""
-    dialect, wait, as_json = SUBFLOW_ACTIONS[call.action]
+    dialect, wait, as_json = SUBFLOW_ACTIONS[canonical(call.action)]
     params = call.parameters if isinstance(call.parameters, dict) else {}
     if dialect == "fnf":
         arn = params.get("resourceArn")
@@ -230,7 +232,8 @@ class StartExecution:
 
     def __call__(self, call: TaskCall) -> Any:
         request = subflow_request(call)
-        result = self.child.run(request.flow_name, request.input, request.execution_name)
+        with subflow_level(request.dialect, request.flow_name, call.state_name or None):
+            result = self.child.run(request.flow_name, request.input, request.execution_name)
         error = result.error
         outcome = ChildOutcome(result.succeeded, result.output, error.code if error else None,
                                error.detail if error else None)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from ..masking import mask_secrets
+
 DEFAULT_TIMEOUT = 60.0
 """Seconds a request may stall (connect or read) when the Task sets no shorter ``Timeout``."""
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -94,7 +96,7 @@ def check_url(url: str, what: str = "url") -> str:
         raise TransportError(f"{what} must be a string")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise TransportError(f"{what} must be an absolute http:// or https:// URL, got {url[:200]!r}")
+        raise TransportError(f"{what} must be an absolute http:// or https:// URL, got {mask_secrets(url)[:200]!r}")
     return url
 
 
@@ -118,16 +120,16 @@ def send(
     except urllib.error.URLError as exc:
         reason = exc.reason
         timed_out = isinstance(reason, (socket.timeout, TimeoutError))
-        raise TransportError(f"{method.upper()} {_origin(url)} failed: {reason}", timed_out=timed_out) from None
+        raise TransportError(f"{method.upper()} {_origin(url)} failed: {mask_secrets(str(reason))}", timed_out=timed_out) from None
     except (OSError, ValueError) as exc:
-        raise TransportError(f"{method.upper()} {_origin(url)} failed: {type(exc).__name__}: {exc}") from None
+        raise TransportError(f"{method.upper()} {_origin(url)} failed: {type(exc).__name__}: {mask_secrets(str(exc))}") from None
     try:
         with raw:
             data = raw.read(MAX_BODY_BYTES + 1)
     except (socket.timeout, TimeoutError):
         raise TransportError(f"{method.upper()} {_origin(url)} timed out reading the response", timed_out=True) from None
     except OSError as exc:
-        raise TransportError(f"{method.upper()} {_origin(url)} failed reading the response: {exc}") from None
+        raise TransportError(f"{method.upper()} {_origin(url)} failed reading the response: {mask_secrets(str(exc))}") from None
     if len(data) > MAX_BODY_BYTES:
         raise TransportError(f"{method.upper()} {_origin(url)}: response larger than {MAX_BODY_BYTES} bytes")
     status = getattr(raw, "status", None) or raw.getcode()

@@ -28,8 +28,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..exceptions import ErrorCodes, FlowError
-from ..integrations.callbacks import MAX_WAIT_SECONDS, CallbackError, Outcome
-from ..runtime.ports import TaskCall, new_task_token
+from ..integrations.callbacks import HEARTBEAT_TIMEOUT, MAX_WAIT_SECONDS, CallbackError, Outcome
+from ..runtime.ports import new_task_token
+from ..runtime.ports import TaskCall
 from ..integrations.subflow import ChildOutcome, SubflowRequest, is_subflow, subflow_output, subflow_request
 from ..model import Literal, State, Task
 from ..runtime.context import ExecutionContext, new_execution_name, valid_execution_name
@@ -59,6 +60,7 @@ class PendingCall:
     conf: dict[str, Any] | None = None
     token: str | None = None
     max_seconds: float | None = None
+    heartbeat_seconds: float | None = None  # ASL HeartbeatSeconds of a .waitForTaskToken Task
 
     @property
     def waits_for_child(self) -> bool:
@@ -76,14 +78,14 @@ class PendingCall:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "state": self.state, "request": self.request.to_json() if self.request else None,
                 "dag_id": self.dag_id, "run_id": self.run_id, "finish_task": self.finish_task, "conf": self.conf,
-                "token": self.token, "max_seconds": self.max_seconds}
+                "token": self.token, "max_seconds": self.max_seconds, "heartbeat_seconds": self.heartbeat_seconds}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PendingCall":
         request = data.get("request")
         return cls(data["kind"], data["state"], SubflowRequest.from_json(request) if request else None,
                    data.get("dag_id"), data.get("run_id"), data.get("finish_task"), data.get("conf"),
-                   data.get("token"), data.get("max_seconds"))
+                   data.get("token"), data.get("max_seconds"), data.get("heartbeat_seconds"))
 
 
 @dataclass(frozen=True)
@@ -187,13 +189,17 @@ def child_outcome(run_state: str | None, output: Any, error: Any, *, dag_id: str
                         detail=f"the DAG run {run_id!r} of {dag_id!r} ended {run_state or 'in an unknown state'}")
 
 
-def callback_outcome(read: Callable[[], Outcome | None], call: PendingCall) -> ChildOutcome:
+def callback_outcome(read: Callable[[], Outcome | None], call: PendingCall,
+                     heartbeat_missed: Callable[[], bool] = lambda: False) -> ChildOutcome:
     """What a token reported (``read``: the token store's ``outcome(token)``); still pending once the
-    wait is over means the Task timed out."""
+    wait is over means the Task timed out, or missed its heartbeat (``heartbeat_missed``)."""
     try:
         found = read()
     except CallbackError as exc:
         return ChildOutcome(False, code=ErrorCodes.TASK_FAILED, detail=str(exc))
+    if found is None and heartbeat_missed():
+        return ChildOutcome(False, code=HEARTBEAT_TIMEOUT,
+                            detail=f"no heartbeat for task token {call.token} within {call.heartbeat_seconds or 0:g}s")
     if found is None:
         return ChildOutcome(False, code=ErrorCodes.TASK_TIMEOUT,
                             detail=f"no callback for task token {call.token} within {call.max_seconds or 0:g}s")
@@ -259,7 +265,8 @@ class DeferringIntegrations:
             self.announce(token, call)
             send = getattr(self.base, "send", None) or self.base.invoke
             send(call)  # the request's own response is not the Task's output
-            return PendingCall(CALLBACK, call.state_name, token=token, max_seconds=self.timeout or MAX_WAIT_SECONDS)
+            return PendingCall(CALLBACK, call.state_name, token=token, max_seconds=self.timeout or MAX_WAIT_SECONDS,
+                               heartbeat_seconds=call.heartbeat_seconds)
         request = subflow_request(call, new_name=new_execution_name)
         if not valid_execution_name(request.execution_name):
             raise FlowError("FnF.InvalidArgument", f"execution name {request.execution_name!r} must be 1-128 "

@@ -5,7 +5,7 @@ stitches files (docs/architecture.md, "The ResultWriter stitches, it does not me
 from __future__ import annotations
 
 from ..model import Map
-from ..runtime.asl.map import map_run_arn
+from ..runtime.asl.map import express_children, map_run_arn
 from ..runtime.context import ExecutionContext
 from ..storage.writers.files import ResultLayout
 
@@ -21,7 +21,8 @@ def result_layout(map_state: Map, ctx: ExecutionContext, map_run_name: str, redr
             return None
         from ..storage.writers.asl import layout as asl_layout
 
-        return asl_layout(map_run_arn(map_state, ctx, map_run_name), redrive_count=redrive_count)
+        return asl_layout(map_run_arn(map_state, ctx, map_run_name), redrive_count=redrive_count,
+                          writer_config=writer.writer_config, express=express_children(map_state))
     if writer is None:
         return None
     from ..storage.writers.cloudflow import layout

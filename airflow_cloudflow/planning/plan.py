@@ -9,7 +9,9 @@ records; every decision lives here, so it is unit-testable in milliseconds. Mapp
 * a Parallel without Retry/Catch → a ``parallel`` step (InputConstructor), one task group per branch
   (planned recursively), and a ``join`` step assembling ``{"Branch0": …}``; with Retry/Catch the
   whole Parallel is one interpreted ``state`` step (Airflow cannot re-run a group on retry), and so
-  is an ASL Parallel (``state.asl``: its output is an array and ResultPath works on its raw input);
+  is an ASL Parallel (``state.asl``: its output is an array and ResultPath works on its raw input),
+  and a Parallel with a branch that waits or loops (``waits_or_loops``: a failing branch must stop
+  it at once, which only the in-process cancellation can do);
 * a distributed Map → ``map_read`` (items → shards) → ``map_process`` (mapped over shards) →
   ``map_write`` (``all_done``: tolerance, ResultWriter, next state);
 * one ``finish`` step, the only leaf, returns the execution output or fails the run.
@@ -22,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Map, Parallel, RetryRule, State, StateGraph, StateMachine, Task
+from ..model import Map, Parallel, RetryRule, State, StateGraph, StateMachine, Task, Wait
 from .deferred import deferrable
 
 STATE = "state"
@@ -107,8 +109,9 @@ def sanitize_id(name: str) -> str:
 
 
 def dag_id_for(machine: StateMachine) -> str:
-    """"dag_id from the flow Name" (flow names are already ``[A-Za-z0-9_-]``)."""
-    return sanitize_id(machine.name)
+    """"dag_id from the flow Name" (flow names are already ``[A-Za-z0-9_-]``), unless the loader
+    set one (``machine.dag_id``: a sidecar ``dag_id:`` or a path-derived id)."""
+    return machine.dag_id or sanitize_id(machine.name)
 
 
 # --------------------------------------------------------------------------- graph helpers
@@ -184,6 +187,27 @@ def reachable(graph: StateGraph) -> list[str]:
 # --------------------------------------------------------------------------- planning
 
 
+def waits_or_loops(graph: StateGraph) -> bool:
+    """Whether a scope holds a Wait or a loop, in itself or in a nested Parallel or inline Map: such a
+    branch may run for long (a polling loop, for ever), so a sibling's failure must stop it."""
+    if strongly_connected(graph):
+        return True
+    for state in graph.states:
+        if isinstance(state, Wait):
+            return True
+        if isinstance(state, Parallel) and any(waits_or_loops(b) for b in state.branches):
+            return True
+        if isinstance(state, Map) and not state.distributed and waits_or_loops(state.processor):
+            return True
+    return False
+
+
+def branches_as_groups(state: State) -> bool:
+    """A Parallel planned as one task group per branch (else it is one interpreted ``state`` step)."""
+    return (isinstance(state, Parallel) and not state.retry and not state.catch and state.asl is None
+            and not any(waits_or_loops(b) for b in state.branches))
+
+
 class _Planner:
     def __init__(self, machine: StateMachine):
         self.machine = machine
@@ -238,7 +262,7 @@ class _Planner:
                 read, process, write = self.unique(base), self.unique(base + "__process"), self.unique(base + "__results")
                 entry_id[name], exit_id[name], map_process[name] = read, write, process
                 units.append((read, (state,)))
-            elif isinstance(state, Parallel) and not state.retry and not state.catch and state.asl is None:
+            elif branches_as_groups(state):
                 start, join = self.unique(base), self.unique(base + "__join")
                 entry_id[name], exit_id[name] = start, join
                 units.append((start, (state,)))
@@ -286,7 +310,7 @@ class _Planner:
                                        ALL_SUCCESS, group))
                 self.steps.append(Step(write, MAP_WRITE, state.name, scope, (read, process), ((read, ANY),),
                                        ALL_DONE, group, successors=successors))
-            elif isinstance(state, Parallel) and not state.retry and not state.catch and state.asl is None:
+            elif branches_as_groups(state):
                 start, join = tid, exit_id[state.name]
                 self.steps.append(Step(start, PARALLEL, state.name, scope, upstream, tuple(inputs), trigger, group))
                 branch_terminals = []

@@ -28,17 +28,20 @@ import json
 import tempfile
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from array import array
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 from ..exceptions import FlowError, NoSuchObject
+from ..runtime.concurrency import run_bounded
 from ..runtime.records import FAILED, ChildExecution
 from ..storage.base import ObjectStore
 from ..storage.writers.cloudflow import DEFAULT_MAX_FILE_BYTES
 from ..storage.writers.files import FileSeries, ObjectPutter, ResultLayout, StagedFile
+from .progress import ShardProgress
+from .progress import ShardTally as _ShardTally
+from .progress import read_json as _read_json
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """Compact JSON (one encoder, not one per call as ``json.dumps`` with options builds)."""
@@ -217,28 +220,31 @@ def read_recorded(staging: Staging, shard_index: int, *, generations: dict[int, 
     given, receives each kept record's generation."""
     recorded: dict[int, ChildExecution | Rendered] = {}
     kept_generation: dict[int, int] = {} if generations is None else generations
-    try:
-        infos = list(staging.store.list(staging.bucket, _parts_prefix(staging, shard_index)))
-    except NoSuchObject:
-        return recorded
-    for info in infos:
-        if not info.key.rsplit("/", 1)[-1].startswith("part-"):
-            continue
-        generation = _generation_of(info.key)
-        if info.key.endswith(".rec"):
-            stream = staging.store.open(staging.bucket, info.key)
+    for key in _part_keys(staging, shard_index):
+        generation = _generation_of(key)
+        if key.endswith(".rec"):
+            stream = staging.store.open(staging.bucket, key)
             try:
                 records: Iterable[ChildExecution | Rendered] = list(Rendered.unframe(stream.read()))
             finally:
                 stream.close()
         else:
-            records = (ChildExecution.from_json(json.loads(line)) for line in _lines(staging, info.key))
+            records = (ChildExecution.from_json(json.loads(line)) for line in _lines(staging, key))
         for record in records:
             known = recorded.get(record.index)
             if known is None or (not known.succeeded and (record.succeeded or generation > kept_generation[record.index])):
                 recorded[record.index] = record
                 kept_generation[record.index] = generation
     return recorded
+
+
+def _part_keys(staging: Staging, shard_index: int) -> list[str]:
+    """The keys of the shard's part objects (one listing)."""
+    try:
+        return [info.key for info in staging.store.list(staging.bucket, _parts_prefix(staging, shard_index))
+                if info.key.rsplit("/", 1)[-1].startswith("part-")]
+    except NoSuchObject:
+        return []
 
 
 class _Checkpointer:
@@ -258,9 +264,12 @@ class _Checkpointer:
         self.seq = 0
         self.last = time.monotonic()
         self.on_flush: list[Callable[[], None]] = []
+        self.on_part: list[Callable[[int, int], None]] = []  # (succeeded, failed) records of a part written
+        self.part_succeeded = 0
 
     def add(self, record: ChildExecution) -> ChildExecution | Rendered:
         kept: ChildExecution | Rendered
+        self.part_succeeded += record.succeeded
         if self.layout is not None:
             kept = render(self.layout, record)
             self.buffer.append(kept.frame())
@@ -276,13 +285,17 @@ class _Checkpointer:
         if not self.buffer:
             return
         suffix = "rec" if self.layout is not None else "jsonl"
-        key = f"{self.prefix}part-g{self.generation:03d}-{self.attempt}-{self.seq:06d}.{suffix}"
+        succeeded, failed = self.part_succeeded, len(self.buffer) - self.part_succeeded
+        key = f"{self.prefix}part-g{self.generation:03d}-{self.attempt}-{self.seq:06d}-s{succeeded}f{failed}.{suffix}"
         self.staging.store.put(self.staging.bucket, key, b"".join(self.buffer))
         self.seq += 1
         self.buffer.clear()
+        self.part_succeeded = 0
         self.last = time.monotonic()
         for listener in self.on_flush:
             listener()
+        for part_listener in self.on_part:
+            part_listener(succeeded, failed)
 
 
 @dataclass(frozen=True)
@@ -343,18 +356,6 @@ def end_attempt(staging: Staging, shard_index: int, attempt: Attempt, *, failed_
     staging.store.put(staging.bucket, key, body)
 
 
-def _read_json(staging: Staging, key: str) -> Any:
-    """A small JSON object of the staging area, or None when it does not exist."""
-    try:
-        stream = staging.store.open(staging.bucket, key)
-    except NoSuchObject:
-        return None
-    try:
-        return json.loads(stream.read())
-    finally:
-        stream.close()
-
-
 def shard_state(staging: Staging, shard_index: int) -> dict[str, Any] | None:
     """The shard's ``generation.json`` (None: it never started)."""
     return _read_json(staging, staging.key("results", f"{shard_index:05d}", "generation.json"))
@@ -406,11 +407,15 @@ def run_shard(
         checkpoint.on_flush.append(lambda: stop.report(this_generation.failed_items))
         if this_generation.failed_items:
             stop.report(this_generation.failed_items)
+    progress = ShardProgress.begin(staging, shard.index, attempt.generation, shard.child_count,
+                                   list(recorded.values()), _part_keys(staging, shard.index))
+    checkpoint.on_part.append(progress.part_written)
 
     def fresh() -> Iterator[ChildExecution | Rendered]:
         try:
             pending = todo if stop is None else stop.gate(todo)
-            for record in _run_bounded(pending, run_child, max(1, concurrency)):
+            for record in _run_bounded(progress.watch(pending), run_child, max(1, concurrency)):
+                progress.ran(recorded.get(record.index), record)  # counted before a checkpoint publishes it
                 kept = checkpoint.add(record)
                 this_generation.count(record)
                 if stop is not None and not record.succeeded and stop_when(this_generation.failed_items, total_items):
@@ -434,6 +439,7 @@ def run_shard(
                                   stopped=lambda: stop is not None and stop.stopped)
         final.succeeded, final.failed = index["children"] - index["failed_children"], index["failed_children"]
     end_attempt(staging, shard.index, attempt, failed_children=final.failed, redrive_count=redrive_count)
+    progress.end()
     counted = final.succeeded + final.failed
     failing = stop is not None and (stop.stopped or stop.stop_marked())
     return ShardSummary(shard.index, final.succeeded, final.failed, counted - ran.count, shard.child_count - counted,
@@ -551,27 +557,6 @@ class StopBoard:
             self.report(self.pending, now=True)
 
 
-class _ShardTally:
-    """Children and items of one shard, by outcome (a failed batch counts all its items)."""
-
-    __slots__ = ("succeeded", "failed", "items", "failed_items")
-
-    def __init__(self) -> None:
-        self.succeeded = self.failed = self.items = self.failed_items = 0
-
-    def count(self, record: ChildExecution | Rendered) -> None:
-        self.items += record.item_count
-        if record.succeeded:
-            self.succeeded += 1
-        else:
-            self.failed += 1
-            self.failed_items += record.item_count
-
-    def to_json(self) -> dict[str, int]:
-        return {"children": self.succeeded + self.failed, "failed_children": self.failed,
-                "items": self.items, "failed_items": self.failed_items}
-
-
 # --------------------------------------------------------------------------- rendered records
 
 
@@ -589,7 +574,7 @@ def write_shard_files(staging: Staging, shard: ShardRef, layout: ResultLayout, r
     stopped, so the children missing here were never started (not lost)."""
     prefix = _segments_prefix(staging, shard.index)
     putter = ObjectPutter(staging.store, staging.bucket, layout.error_code)
-    series = {name: FileSeries(putter, prefix, name, "key", max_file_bytes) for name in layout.series}
+    series = {name: layout.file_series(putter, prefix, name, max_file_bytes, "key") for name in layout.series}
     tally = _ShardTally()
     error = None
     for record in records:
@@ -655,20 +640,9 @@ def staged_results(staging: Staging, shards: Iterable[ShardRef], layout: ResultL
 
 
 def _run_bounded(todo, run_child, concurrency: int) -> Iterator[ChildExecution]:
-    if concurrency == 1:
-        for child in todo:
-            yield run_child(*child)
-        return
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cloudflow-child") as pool:
-        pending = set()
-        for child in todo:
-            pending.add(pool.submit(run_child, *child))
-            if len(pending) >= concurrency:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        for future in pending:
-            yield future.result()
+    """The shard's children, ``concurrency`` at a time, on threads from the process's budget
+    (runtime/concurrency.py: ``run_bounded``)."""
+    return run_bounded(lambda child: run_child(*child), todo, limit=concurrency, threaded=True)
 
 
 def map_run_stopped(staging: Staging) -> bool:

@@ -24,6 +24,7 @@ from .shards import (
     ShardRef, ShardSummary, Staging, iter_results, map_run_stopped, run_shard, shard_state, staged_results,
     write_shards,
 )
+from .progress import map_run_summary, write_map_run, write_summary
 from .sizing import ShardPlan
 
 
@@ -179,8 +180,25 @@ def map_read_step(
     except FlowError as err:
         shards, error = (), err.as_dict()
     reason = plans[-1].reason if plans else ""
-    return MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error, reason,
-                  None if error else map_tolerance(state, given.output, ctx))
+    run = MapRun(map_run_name, given.output, dict(ctx.globals), staging.prefix, shards, error, reason,
+                 None if error else map_tolerance(state, given.output, ctx))
+    write_map_run(staging, _map_run_record(state, run, ctx))
+    return run
+
+
+def _map_run_record(state: Map, run: "MapRun", ctx: ExecutionContext) -> dict[str, Any]:
+    """``maprun.json``: what the Map Run view shows of a Map Run before and while its shards run."""
+    arn = None
+    if state.asl is not None:
+        from ..runtime.asl.map import map_run_arn
+
+        arn = map_run_arn(state, ctx, run.map_run_name)
+    concurrency = state.max_concurrency if isinstance(state.max_concurrency, int) else None
+    return {"map_run_name": run.map_run_name, "map_run_arn": arn, "state": state.name,
+            "dialect": "asl" if state.asl is not None else "cloudflow", "total_items": run.total_items,
+            "shard_children": [s.child_count for s in run.shards],
+            "tolerance": None if run.tolerance is None else list(run.tolerance),
+            "max_concurrency": concurrency, "error": run.error}
 
 
 def map_tolerance(state: Map, raw_input: Any, ctx: ExecutionContext) -> tuple[int | None, float | None] | None:
@@ -256,11 +274,30 @@ def map_fingerprint(state: Map) -> str:
 
 
 def map_write_step(
-    interpreter: Interpreter, state: Map, run: MapRun, staging: Staging, ctx: ExecutionContext
+    interpreter: Interpreter, state: Map, run: MapRun, staging: Staging, ctx: ExecutionContext,
+    report: Callable[[dict[str, Any]], None] | None = None,
 ) -> Handoff:
     """Tolerance, ResultWriter, OutputConstructor, Retry and Catch of the Map, over the recorded
-    children. A Map-level Retry starts a new Map Run, interpreted in this task (docs/airflow.md)."""
+    children. A Map-level Retry starts a new Map Run, interpreted in this task (docs/airflow.md).
+    ``report`` receives the Map Run's summary (``progress.map_run_summary``), also written to
+    ``summary.json`` in its staging area, whether the Map Run succeeded or failed."""
     first_attempt = {"done": False}
+
+    def summarise(staged, watched: "_ItemCount", output: Any, error: FlowError | None) -> None:
+        if staged is not None:
+            counts = (staged.items, staged.failed_items, staged.children, staged.failed_children)
+        else:
+            counts = (watched.items, watched.failed_items, watched.children_seen, watched.failed_children)
+        details = output.get("ResultWriterDetails") if isinstance(output, dict) else None
+        url = (f"{interpreter.store_scheme}://{details['Bucket']}/{details['Key']}"
+               if isinstance(details, dict) and details.get("Bucket") else None)
+        summary = map_run_summary(
+            run.map_run_name, state.name, items=counts[0], failed_items=counts[1], children=counts[2],
+            failed_children=counts[3], tolerance=run.tolerance,
+            results_url=url, error=None if error is None else {"Code": error.code, "Detail": error.detail})
+        write_summary(staging, summary)
+        if report is not None:
+            report(summary)
 
     def collected(interp, map_state, map_input, run_ctx, retry_count=0):
         if first_attempt["done"]:
@@ -273,15 +310,18 @@ def map_write_step(
         staged = None if layout is None else staged_results(staging, run.shards, layout)
         watched = _ItemCount(iter_results(staging, run.shards))
         try:
-            return map_result(interp, map_state, watched, map_run_name=run.map_run_name,
-                              map_input=map_input, ctx=run_ctx, staged=staged)
+            output = map_result(interp, map_state, watched, map_run_name=run.map_run_name,
+                                map_input=map_input, ctx=run_ctx, staged=staged)
         except FlowError as err:
+            summarise(staged, watched, None, err)
             if err.code not in TOLERANCE_CODES or not map_run_stopped(staging):
                 raise
             ran = staged.items if staged is not None else watched.items
             rest = run.total_items - ran
             raise FlowError(err.code, f"{err.detail}; the Map Run stopped early: {rest} of {run.total_items} "
                             f"items were not started", state=err.state) from None
+        summarise(staged, watched, output, None)
+        return output
 
     ctx.globals = dict(run.globals)
     step = interpreter.using(distributed_runner=collected).run_state(state, run.raw_input, ctx)
@@ -294,14 +334,20 @@ ASL keeps AWS's fixed Cause)."""
 
 
 class _ItemCount:
-    """Children passing by, their items counted (what ran, for an early-stopped Map's Detail)."""
+    """Children passing by, their items counted (what ran, for an early-stopped Map's Detail and
+    the Map Run's summary)."""
 
     def __init__(self, children: Iterable[Any]):
-        self.children, self.items = children, 0
+        self.children = children
+        self.items = self.failed_items = self.children_seen = self.failed_children = 0
 
     def __iter__(self):
         for child in self.children:
             self.items += child.item_count
+            self.children_seen += 1
+            if not child.succeeded:
+                self.failed_items += child.item_count
+                self.failed_children += 1
             yield child
 
 

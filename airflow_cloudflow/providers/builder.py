@@ -25,6 +25,8 @@ from ..planning.plan import (
 )
 from ..planning.sizing import split_concurrency
 from ..runtime.fanout import DISTRIBUTED_MAX_CONCURRENCY
+from ..planning.datasets import step_data
+from .assets import airflow_schedule, task_assets
 from .operators import (
     FinishOperator,
     MapReaderOperator,
@@ -73,6 +75,27 @@ def doc_md(machine: StateMachine, the_plan: Plan, options: DagOptions) -> str:
     return "\n".join(lines)
 
 
+def params_for(options: DagOptions) -> dict[str, Param]:
+    """The trigger form's fields: the sidecar's ``default_input`` values, typed and described by
+    its ``input_schema`` properties where it has them. A property without a default starts empty
+    (``null`` allowed), unless it is ``required``: then the form asks for it."""
+    properties = (options.input_schema or {}).get("properties") or {}
+    required = set((options.input_schema or {}).get("required") or ())
+    params = {key: Param(value) for key, value in options.default_input.items() if key not in properties}
+    for key, schema in properties.items():
+        schema = dict(schema)
+        default = options.default_input.get(key, schema.pop("default", None))
+        schema.pop("default", None)
+        if default is None and key in required:
+            params[key] = Param(**schema)  # the form asks for it (Airflow: a schedule needs a default)
+            continue
+        if default is None and "type" in schema:
+            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            schema["type"] = list(dict.fromkeys([*types, "null"]))
+        params[key] = Param(default, **schema)
+    return params
+
+
 def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None = None) -> dict[str, object]:
     """Create the flow's tasks inside the DAG/TaskGroup context currently open; returns them by id."""
     the_plan = the_plan or plan(machine)
@@ -92,8 +115,18 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
             groups[group_id] = TaskGroup(group_id=group_id, prefix_group_id=False, parent_group=parent)
         return groups[group_id]
 
+    def map_group(step: Step):
+        """A distributed Map's three tasks (reader, shards, ResultWriter) in one group shown as the
+        state's name; its id ``<reader>__map`` keeps the task ids (and every XCom lookup) as they are."""
+        reader = step.task_id if step.kind == MAP_READ else step.upstream[0]
+        group_id = f"{reader}__map"
+        if group_id not in groups:
+            groups[group_id] = TaskGroup(group_id=group_id, prefix_group_id=False, group_display_name=step.state,
+                                         tooltip=f"distributed Map {step.state}", parent_group=group_for(step.group))
+        return groups[group_id]
+
     for step in the_plan.steps:
-        group = group_for(step.group)
+        group = map_group(step) if step.kind in (MAP_READ, MAP_PROCESS, MAP_WRITE) else group_for(step.group)
         kwargs = {"task_id": step.task_id, "trigger_rule": step.trigger_rule, "task_group": group, **common}
         if step.kind == FINISH:
             all_steps = tuple(s.task_id for s in the_plan.steps if s.task_id not in mapped and s.kind != FINISH)
@@ -101,6 +134,7 @@ def add_flow(machine: StateMachine, options: DagOptions, the_plan: Plan | None =
             continue
         scope_graph = _scope_graph(machine, step.scope)
         flow = {"machine": machine, "options": options, "step": step, "scope_graph": scope_graph}
+        kwargs.update(task_assets(step_data(machine, step, scope_graph), the_plan.dag_id, step.task_id))
         if step.kind == MAP_PROCESS:
             state = scope_graph[step.state]
             assert isinstance(state, Map)
@@ -130,13 +164,13 @@ def build_dag(machine: StateMachine, options: DagOptions | None = None) -> DAG:
     """One definition → one DAG whose graph view mirrors the state machine."""
     options = options or DagOptions()
     the_plan = plan(machine)
-    params = {key: Param(value) for key, value in options.default_input.items()}
+    params = params_for(options)
     default_args = {"owner": options.owner} if options.owner else {}
     tags = list(dict.fromkeys(("cloudflow" if machine.dialect == "cloudflow" else "stepfunctions", *options.tags)))
     with DAG(
         dag_id=the_plan.dag_id,
         description=(machine.description or f"{machine.dialect} flow {machine.name}")[:250],
-        schedule=options.schedule,
+        schedule=airflow_schedule(options.schedule),
         start_date=options.start_date or DEFAULT_START,
         catchup=options.catchup,
         tags=tags,

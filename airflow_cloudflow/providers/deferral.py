@@ -106,6 +106,7 @@ def wait_for(options: DagOptions, call: PendingCall) -> BaseException:
     trigger = CallbackTrigger(
         token=call.token, staging_url=staging_url(options), oss_conn_id=options.oss_conn_id,
         aws_conn_id=options.aws_conn_id, local_store=options.local_store, max_seconds=call.max_seconds,
+        heartbeat_seconds=call.heartbeat_seconds,
     )
     return TaskDeferred(trigger=trigger, method_name="execute_complete")
 
@@ -117,7 +118,9 @@ def _state_name(value: Any) -> str | None:
 def outcome_of(context, options: DagOptions, call: PendingCall) -> ChildOutcome:
     """How the waited-for call ended: the child DAG run's state and ``finish`` XComs, or the token record."""
     if call.kind != SUBFLOW:
-        return callback_outcome(lambda: token_store(options).outcome(call.token), call)
+        tokens = token_store(options)
+        return callback_outcome(lambda: tokens.outcome(call.token), call,
+                                lambda: tokens.heartbeat_missed(call.token, call.heartbeat_seconds))
     from .xcom import ERROR_KEY
 
     ti = context["ti"]

@@ -44,11 +44,15 @@ class AirflowRunResult:
         return {"status": self.status, "output": self.output, "error": self.error}
 
 
+class UnmigratedDatabase(RuntimeError):
+    """The configured metadata database is at an older Airflow revision (the message says what to do)."""
+
+
 def ensure_airflow_home() -> Path | None:
     """Use the configured Airflow; with none configured, make a temporary SQLite home and migrate it.
 
     Must run before ``airflow`` is imported. Returns the temporary home (the caller removes it) or
-    None when an existing configuration is used.
+    None when an existing configuration is used (then call ``ensure_migrated``).
     """
     if os.environ.get("AIRFLOW_HOME") or "airflow" in sys.modules:
         return None
@@ -60,11 +64,36 @@ def ensure_airflow_home() -> Path | None:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
     })
+    _migrate()
+    return home
+
+
+def ensure_migrated() -> None:
+    """A configured Airflow whose metadata database is new (no tables yet, e.g. ``AIRFLOW_HOME`` set
+    to a fresh folder) is migrated first, as ``airflow db migrate`` does. A database at an older
+    revision is left alone — upgrading it is its owner's decision — and ``UnmigratedDatabase`` says
+    to run ``airflow db migrate``."""
+    from airflow import settings
+    from airflow.utils.db import check_migrations
+    from sqlalchemy import inspect
+
+    if not inspect(settings.engine).get_table_names():
+        _migrate()
+        return
+    try:
+        check_migrations(timeout=1)
+    except TimeoutError:
+        raise UnmigratedDatabase(
+            f"the Airflow metadata database ({settings.engine.url.render_as_string(hide_password=True)}) is not "
+            "migrated to this Airflow version: run `airflow db migrate` with the same AIRFLOW_HOME, then retry"
+        ) from None
+
+
+def _migrate() -> None:
     airflow_bin = Path(sys.executable).parent / "airflow"
     result = subprocess.run([str(airflow_bin), "db", "migrate"], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed: {result.stderr[-2000:]}")
-    return home
 
 
 def run_definition(
@@ -73,6 +102,7 @@ def run_definition(
     *,
     store_dir: str | None = None,
     mocks: str | None = None,
+    substitutions: dict[str, str] | None = None,
 ) -> AirflowRunResult:
     """Build the definition's DAG in the configured DAGs folder, ``dag.test()`` it, report the outcome."""
     from airflow.configuration import conf
@@ -81,7 +111,7 @@ def run_definition(
     from ..planning.plan import dag_id_for
 
     source = Path(definition).resolve()
-    machine = load_definition(source)
+    machine = load_definition(source, substitutions)
     dag_id = dag_id_for(machine)
     folder = Path(conf.get("core", "dags_folder")) / f"cloudflow-run-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
@@ -96,6 +126,8 @@ def run_definition(
             sidecar["local_store"] = str(Path(store_dir).resolve())
         if mocks:
             sidecar["mocks"] = str(Path(mocks).resolve())
+        if substitutions:
+            sidecar["definition_substitutions"] = dict(substitutions)
         (folder / f"{definition_stem(source)}.airflow.yaml").write_text(json.dumps(sidecar))
         (folder / LOADER_NAME).write_text(LOADER_SOURCE)
         return _test_run(folder, dag_id, execution_input)

@@ -22,6 +22,7 @@ from typing import Any
 from ..integrations.catalogue import IntegrationCatalogue, build_registry
 from ..integrations.extensions import json_result, load_attribute
 from ..runtime.ports import TaskCall
+from ..storage.recording import RecordingResolver
 from .options import DagOptions
 
 AIRFLOW_OPERATOR = "Airflow:Operator"
@@ -103,7 +104,7 @@ def airflow_registry(options: DagOptions) -> IntegrationCatalogue:
     allowed = settings().allowed_modules
     registry = build_registry(
         connections=connection_lookup,
-        stores=lambda: store_resolver_for(options),
+        stores=lambda: RecordingResolver(store_resolver_for(options)),  # assets of run-time locations
         flows=lambda: _flow_folders(options),
         allowed_modules=allowed,
         callbacks=lambda: _token_store(options),

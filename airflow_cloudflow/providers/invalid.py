@@ -2,7 +2,8 @@
 
 Airflow records import errors per ``.py`` file, and one loader file serves many definitions, so an
 exception would turn every flow in the folder into one import error. Each invalid file instead
-becomes a DAG ``cloudflow_invalid__<relative path>`` tagged ``cloudflow-invalid``:
+becomes a DAG ``cloudflow_invalid__<relative path>`` tagged ``cloudflow-invalid`` and shown in the DAG
+list as ``⚠ INVALID <relative path>``:
 
 * its description and docs list every lint line (``path:line:col: CODE message``) and the file;
 * its single task ``report_errors`` fails (without retries) with the same lines, so triggering it
@@ -35,16 +36,25 @@ _MAX_ID = 250
 def marker_dag_id(path: str | Path, root: str | Path) -> str:
     """``cloudflow_invalid__`` + the file's path relative to ``root`` (``/`` → ``.``); a short hash
     is appended when other characters had to be replaced or the id would be too long."""
-    try:
-        rel = Path(path).absolute().relative_to(Path(root).absolute()).as_posix()
-    except ValueError:
-        rel = Path(path).name
+    rel = _relative(path, root)
     slug = rel.replace("/", ".")
     safe = _UNSAFE.sub("_", slug)
     if safe != slug or len(MARKER_PREFIX) + len(safe) > _MAX_ID:
         digest = hashlib.sha1(rel.encode("utf-8")).hexdigest()[:8]
         safe = f"{safe[: _MAX_ID - len(MARKER_PREFIX) - 9]}_{digest}"
     return MARKER_PREFIX + safe
+
+
+def display_name(path: str | Path, root: str | Path) -> str:
+    """How the DAG list shows a marker: ``⚠ INVALID <relative path>`` (searchable, unmistakable)."""
+    return f"⚠ INVALID {_relative(path, root)}"
+
+
+def _relative(path: str | Path, root: str | Path) -> str:
+    try:
+        return Path(path).absolute().relative_to(Path(root).absolute()).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 class InvalidDefinitionOperator(BaseOperator):
@@ -77,6 +87,7 @@ def marker_dag(path: str | Path, root: str | Path, issues: Sequence[Issue]) -> D
     errors = sum(1 for i in issues if i.is_error) or 1
     dag = DAG(
         dag_id=marker_dag_id(path, root),
+        dag_display_name=display_name(path, root),
         description=f"INVALID {path.name}: {errors} error(s) - {lines[0]}"[:1000],
         doc_md=_doc(path, lines),
         schedule=None,

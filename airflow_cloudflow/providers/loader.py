@@ -14,9 +14,13 @@ Airflow's DAG processor parses only ``.py`` files, so this one file globs ``*.fl
   whose single task fails with them; the valid files load normally.
 * **Strict mode** (``strict=True`` or ``[cloudflow] strict_loading``): any invalid file raises
   ``InvalidDefinitionsError`` listing every bad file, so the loader file is an import error.
-* **dag_id collisions**: two files whose flows map to the same dag_id are *both* invalid (a marker
-  each, naming both files). Letting one win would silently swap the flow behind a running DAG when
-  a file is added or renamed.
+* **dag_ids**: a sidecar ``dag_id:`` wins; otherwise the flow ``Name`` (CloudFlow) or the file
+  name (ASL). ASL files whose file-name id is shared (``a/definition.asl.json``,
+  ``b/definition.asl.json``) each take the id of their path below the loader folder instead
+  (``a.definition``), see ``path_dag_id``.
+* **dag_id collisions**: two files whose flows still map to the same dag_id are *both* invalid (a
+  marker each, naming both files). Letting one win would silently swap the flow behind a running
+  DAG when a file is added or renamed.
 * **Workers** re-parse the loader for every task: with ``get_parsing_context().dag_id`` set, only
   the files that can define that dag_id are loaded (the top-level ``Name:`` is read with a regular
   expression, cached by path+mtime+size; files whose name cannot be read that way are loaded), and
@@ -33,7 +37,7 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,23 +181,26 @@ def sniff_dag_id(path: Path) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
-_MODELS: OrderedDict[tuple[str, str], StateMachine | tuple[Issue, ...]] = OrderedDict()
+_MODELS: OrderedDict[tuple[str, str, tuple], StateMachine | tuple[Issue, ...]] = OrderedDict()
 
 
-def _model(path: Path) -> StateMachine | tuple[Issue, ...]:
-    """The model of one file, cached by path and content hash; issues when it is invalid."""
+def _model(path: Path, substitutions: dict[str, str] | None = None) -> StateMachine | tuple[Issue, ...]:
+    """The model of one file (its ``${…}`` filled from ``substitutions``), cached by path, content
+    hash and substitutions; issues when it is invalid."""
     from ..dialects import load_definition_text, read_text
 
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         return (Issue(str(path), 1, 1, "CF-E105", f"cannot read file: {exc}", ERROR, ""),)
-    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest(), tuple(sorted((substitutions or {}).items())))
     if key in _MODELS:
         _MODELS.move_to_end(key)
         return _MODELS[key]
     try:
-        result: StateMachine | tuple[Issue, ...] = load_definition_text(text, str(path))
+        result: StateMachine | tuple[Issue, ...] = (
+            load_definition_text(text, str(path), substitutions) if substitutions else load_definition_text(text, str(path))
+        )
     except DefinitionError as exc:
         result = tuple(exc.issues)
     except Exception as exc:  # a front-end bug must not hide the other files
@@ -205,16 +212,55 @@ def load_file(path: Path, root: Path) -> Loaded:
     """Load one definition and its settings (sidecar, folder defaults up to ``root``)."""
     from .sidecar import load_options
 
-    model = _model(path)
-    issues: list[Issue] = [] if isinstance(model, StateMachine) else list(model)
+    issues: list[Issue] = []
     try:
-        options = load_options(path, root)
+        options: DagOptions | None = load_options(path, root)
     except DefinitionError as exc:
         options = None
         issues.extend(exc.issues)
+    model = _model(path, options.definition_substitutions if options else None)
+    if not isinstance(model, StateMachine):
+        issues[:0] = model
+    elif options is not None and options.dag_id:
+        model = replace(model, dag_id=options.dag_id)
     if isinstance(model, StateMachine) and not issues:
         return Loaded(path, model, options)
     return Loaded(path, model if isinstance(model, StateMachine) else None, None, tuple(issues))
+
+
+def path_dag_id(path: Path, root: Path) -> str:
+    """The dag_id of a definition's path below ``root``: folders and stem joined with ``.``
+    (``a/definition.asl.json`` → ``a.definition``), each part made safe like a state name."""
+    from ..planning.plan import sanitize_id
+    from .sidecar import definition_stem
+
+    try:
+        rel = path.absolute().relative_to(root.absolute())
+    except ValueError:
+        rel = Path(path.name)
+    dag_id = ".".join([sanitize_id(p) for p in rel.parent.parts] + [sanitize_id(definition_stem(path))])
+    if len(dag_id) > 250:
+        dag_id = f"{dag_id[:241]}_{hashlib.sha1(rel.as_posix().encode()).hexdigest()[:8]}"
+    return dag_id
+
+
+def resolve_dag_ids(loaded: list[Loaded], root: Path) -> list[Loaded]:
+    """ASL files whose dag_id comes from a shared file name (``statemachine.asl.json`` in two
+    folders) and is not set by a sidecar take ``path_dag_id`` instead; nothing else changes."""
+    by_id: dict[str, list[Loaded]] = {}
+    for item in loaded:
+        if item.ok:
+            by_id.setdefault(item.dag_id, []).append(item)  # type: ignore[arg-type]
+
+    def from_file_name(item: Loaded) -> bool:
+        return item.machine.dialect == "asl" and item.machine.dag_id is None  # type: ignore[union-attr]
+
+    out = []
+    for item in loaded:
+        if item.ok and len(by_id[item.dag_id]) > 1 and from_file_name(item):  # type: ignore[index]
+            item = replace(item, machine=replace(item.machine, dag_id=path_dag_id(item.path, root)))  # type: ignore[type-var]
+        out.append(item)
+    return out
 
 
 def mark_collisions(loaded: list[Loaded]) -> list[Loaded]:
@@ -228,7 +274,8 @@ def mark_collisions(loaded: list[Loaded]) -> list[Loaded]:
         clash = by_id.get(item.dag_id, []) if item.ok else []
         if len(clash) > 1:
             others = ", ".join(str(o.path) for o in clash if o is not item)
-            message = f"dag_id {item.dag_id!r} (flow Name {item.machine.name!r}) is also defined by {others}"  # type: ignore[union-attr]
+            message = (f"dag_id {item.dag_id!r} (flow Name {item.machine.name!r}) is also defined by {others}; "  # type: ignore[union-attr]
+                       "set 'dag_id:' in a sidecar (<name>.airflow.yaml) to give each its own")
             line = _name_line(item.path)
             item = Loaded(item.path, item.machine, None, (Issue(str(item.path), line, 1, COLLISION, message, ERROR, "/Name"),))
         out.append(item)
@@ -259,8 +306,20 @@ def _select(files: list[Path], root: Path, requested: str) -> list[Loaded]:
         ids |= {item.dag_id for item in loaded if item.dag_id}
     else:
         chosen, loaded, ids = [], [], {requested}
-    rivals = [p for p in files if p not in chosen and sniff_dag_id(p) in ids | {None}]
+    rivals = [p for p in files if p not in chosen and (sniff_dag_id(p) in ids | {None} or _sidecar_names_dag_id(p))]
     return loaded + [load_file(p, root) for p in rivals]
+
+
+def _sidecar_names_dag_id(path: Path) -> bool:
+    """True when the definition's sidecar may set ``dag_id:`` (its text mentions it), so a worker
+    cannot tell the file's dag_id from its ``Name:`` line."""
+    from .sidecar import sidecar_path
+
+    sidecar = sidecar_path(path)
+    try:
+        return sidecar is not None and "dag_id" in sidecar.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return True
 
 
 # --------------------------------------------------------------------------- the entry point
@@ -327,10 +386,11 @@ def load_flows(
     files = find_definitions(root)
     requested = _requested_dag_id()
 
-    loaded = mark_collisions(_select(files, root, requested) if requested else [load_file(p, root) for p in files])
+    chosen = _select(files, root, requested) if requested else [load_file(p, root) for p in files]
+    loaded = mark_collisions(resolve_dag_ids(chosen, root))
     dags: dict[str, Any] = {}
     if requested and not _produces(loaded, root, requested):
-        loaded = mark_collisions([load_file(p, root) for p in files])  # the sniffing missed: load all
+        loaded = mark_collisions(resolve_dag_ids([load_file(p, root) for p in files], root))  # the sniffing missed: load all
 
     bad: list[Loaded] = []
     for item in loaded:
@@ -366,5 +426,5 @@ def clear_caches() -> None:
 
 __all__ = [
     "BUILD_FAILED", "COLLISION", "InvalidDefinitionsError", "Loaded", "PATTERNS", "clear_caches",
-    "find_definitions", "load_file", "load_flows", "mark_collisions", "sniff_dag_id",
+    "find_definitions", "load_file", "load_flows", "mark_collisions", "path_dag_id", "resolve_dag_ids", "sniff_dag_id",
 ]

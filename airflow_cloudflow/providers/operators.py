@@ -37,14 +37,17 @@ from ..planning.steps import (
     wait_state_finish,
     wait_state_input,
 )
+from .assets import run_input
+from .lineage import LineageMixin
 from .options import DagOptions
 from .retry import RetryableFlowFailure
 from .shard_slots import shard_planner, warn_slow_lost_worker_detection
 from .runtime import (
     StagingNotShared, build_interpreter, check_staging_shared, execution_input, execution_name,
 )
-from .staging import staging_at
-from .xcom import ERROR_KEY
+from .staging import staging_at, staging_location
+from .xcom import ERROR_KEY, MAP_VIEW_KEY
+from .ui.links import MapRunLink, ResultsLink
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,13 @@ MAP_RUN_KEY = "cloudflow_map_run"
 """The Map Run record the ResultWriter task reads (the Map's input, globals, shards, reader error)."""
 MAP_SHARDS_KEY = "cloudflow_map_shards"
 """What a shard instance needs besides its shard reference: the Map Run's name and staging prefix."""
+MAP_SUMMARY_KEY = "cloudflow_map_run_summary"
+"""The ResultWriter task's summary of the Map Run (``planning.progress.map_run_summary``)."""
 
 
-class CloudFlowStepOperator(BaseOperator, SkipMixin):
-    """Base: one planned step of a flow. Subclasses implement ``run_step``."""
+class CloudFlowStepOperator(LineageMixin, BaseOperator, SkipMixin):
+    """Base: one planned step of a flow. Subclasses implement ``run_step``. Assets and lineage of
+    what it reads and writes: ``providers/assets.py``, ``providers/lineage.py``."""
 
     ui_color = "#e6f0ff"
 
@@ -80,7 +86,7 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
     def _context(self, context, globals_: dict):
         run = context["dag_run"]
         ctx = new_context(
-            self._interpreter(), execution_name(run.run_id), execution_input(self.options, run.conf), globals_,
+            self._interpreter(), execution_name(run.run_id), run_input(self.options, context), globals_,
             started=getattr(run, "start_date", None),
         )
         ctx.redrive_count = getattr(run, "clear_number", 0) or 0  # "Clear" of a failed run = a redrive
@@ -90,8 +96,7 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
         """The handoff from whichever upstream step chose this one (the run conf at the start)."""
         ti = context["ti"]
         if not self.step.inputs:
-            conf = execution_input(self.options, context["dag_run"].conf)
-            return Handoff(conf, self.step.state, {})
+            return Handoff(run_input(self.options, context), self.step.state, {})
         candidates = []
         for task_id, expected in self.step.inputs:
             data = ti.xcom_pull(task_ids=task_id, key="return_value")
@@ -117,7 +122,9 @@ class CloudFlowStepOperator(BaseOperator, SkipMixin):
         error = {"Code": err.code, "Detail": err.detail, "State": err.state or self.step.state}
         context["ti"].xcom_push(key=ERROR_KEY, value=error)
         log.error("CloudFlow: state %r failed: %s: %s", error["State"], err.code, err.detail)
-        raise AirflowFailException(f"{err.code}: {err.detail}" if err.detail else err.code)
+        # a failure the flow defines (a Fail state, an exceeded tolerance) is no provider bug: the
+        # Code/Detail line says it all, so the FlowError's traceback is not chained under it
+        raise AirflowFailException(f"{err.code}: {err.detail}" if err.detail else err.code) from None
 
     def execute(self, context):
         try:
@@ -269,6 +276,7 @@ class MapReaderOperator(CloudFlowStepOperator):
     """Reads, constructs and batches the Map's items into shards; returns only shard references."""
 
     ui_color = "#fff3e0"
+    operator_extra_links = (MapRunLink(),)
 
     def execute(self, context):
         try:
@@ -294,6 +302,8 @@ class MapReaderOperator(CloudFlowStepOperator):
         threads = threads_per_shard(state.max_concurrency, DISTRIBUTED_MAX_CONCURRENCY, len(run.shards))
         ti = context["ti"]
         ti.xcom_push(key=MAP_RUN_KEY, value=run.to_json())
+        ti.xcom_push(key=MAP_VIEW_KEY, value={"state": self.step.state, "map_run_name": run.map_run_name,
+                                              **staging_location(self.options, run.staging_prefix)})
         ti.xcom_push(key=MAP_SHARDS_KEY, value={"map_run_name": run.map_run_name, "staging_prefix": run.staging_prefix,
                                                 "threads_per_shard": threads, "total_items": run.total_items,
                                                 "tolerance": None if run.tolerance is None else list(run.tolerance)})
@@ -309,6 +319,7 @@ class MapShardOperator(CloudFlowStepOperator):
     """One shard of child executions (mapped); idempotent on retry."""
 
     ui_color = "#fff3e0"
+    operator_extra_links = (MapRunLink(),)
 
     def __init__(self, *, shard: dict | None = None, in_shard_concurrency: int = 1, **kwargs):
         super().__init__(**kwargs)
@@ -357,6 +368,7 @@ class MapWriterOperator(CloudFlowStepOperator):
     """Tolerance, ResultWriter and the Map's own Retry/Catch over every recorded child."""
 
     ui_color = "#fff3e0"
+    operator_extra_links = (MapRunLink(), ResultsLink())
 
     def run_step(self, context) -> Handoff:
         ti = context["ti"]
@@ -369,7 +381,13 @@ class MapWriterOperator(CloudFlowStepOperator):
         run = MapRun.from_json(data)
         staging = staging_at(self.options, run.staging_prefix, absolute=True)
         ctx = self._context(context, run.globals)
-        handoff = map_write_step(self._interpreter(), self.scope_graph[self.step.state], run, staging, ctx)
+
+        def report(summary: dict[str, Any]) -> None:
+            ti.xcom_push(key=MAP_SUMMARY_KEY, value=summary)
+            log.info("CloudFlow %s", summary["line"])
+
+        handoff = map_write_step(self._interpreter(), self.scope_graph[self.step.state], run, staging, ctx,
+                                 report=report)
         log.info("CloudFlow Map %r: MapRun %s finished → %s", self.step.state, run.map_run_name,
                  handoff.next or "(end of scope)")
         return handoff

@@ -15,8 +15,9 @@ from typing import Any
 class DagOptions:
     """How one definition becomes a DAG. Every field has a default that works out of the box."""
 
-    schedule: str | None = None
-    """Cron expression or preset (``@daily``); None: triggered runs only."""
+    schedule: Any = None
+    """Cron expression or preset (``@daily``), or an ``AssetRef``/``AssetCondition``
+    (``providers/asset_schedule.py``): runs when those assets are updated; None: triggered runs only."""
     start_date: datetime | None = None
     """First logical date; None: 2024-01-01 UTC (irrelevant for unscheduled DAGs)."""
     catchup: bool = False
@@ -50,5 +51,12 @@ class DagOptions:
     """How a top-level sub-flow Task runs: ``dag_run`` (a real DAG run of the child's DAG, the
     task deferred while waiting) or ``in_process`` (the child interpreted inside the task; what
     ``run --engine airflow`` uses, as ``dag.test()`` runs only its own DAG)."""
+    input_schema: dict[str, Any] | None = None
+    """A JSON Schema of the execution input: its properties become typed, described trigger-form
+    fields (Airflow ``Params``)."""
     source_path: str | None = None
     """The definition file, shown in the DAG docs."""
+    dag_id: str | None = None
+    """The DAG's id instead of the one derived from the flow Name / file name (sidecar only)."""
+    definition_substitutions: dict[str, str] = field(default_factory=dict)
+    """``${name}`` → value, filled into the definition's text before it is parsed."""

@@ -13,6 +13,7 @@ from typing import Any
 from ..integrations.mocks import load_mocks
 from ..model import StateMachine
 from ..runtime.interpreter import Interpreter
+from ..storage.recording import RecordingResolver
 from .options import DagOptions
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -65,7 +66,7 @@ def build_interpreter(machine: StateMachine, options: DagOptions, run_id: str = 
             integrations = _MOCKS[key] = load_mocks(options.mocks, fallback=airflow_registry(options))
     else:
         integrations = airflow_registry(options)
-    return Interpreter(machine, integrations=integrations, stores=_store_resolver(options))
+    return Interpreter(machine, integrations=integrations, stores=RecordingResolver(_store_resolver(options)))
 
 
 class StagingNotShared(RuntimeError):

@@ -25,6 +25,8 @@ from typing import Any
 from ..diagnostics import ERROR, Issue
 from ..dialects.yaml_nodes import YamlDocument, escape_pointer_token, load_yaml
 from ..exceptions import DefinitionError
+from .asset_schedule import AssetCondition, AssetRef, AssetScheduleError, looks_like_asset, parse_asset_schedule
+from .asset_schedule import json_schema as asset_schedule_schema
 from .options import DagOptions
 
 SIDECAR_SUFFIXES = (".airflow.yaml", ".airflow.yml")
@@ -40,16 +42,32 @@ _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
 class _Invalid(Exception):
     """A value of the wrong type or out of range (the message says what was expected)."""
 
+    def __init__(self, message: str, code: str = "CF-E110"):
+        super().__init__(message)
+        self.code = code
+
 
 # --------------------------------------------------------------------------- value checkers
 
 
+def accepts(schema: dict[str, Any]) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Attach the JSON Schema of the values a checker accepts (``airflow-cloudflow schema sidecar``
+    is generated from ``KEYS`` and these; a checker without one shows as "any value" there)."""
+    def mark(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        check.json_schema = schema  # type: ignore[attr-defined]
+        return check
+
+    return mark
+
+
+@accepts({"type": "string", "minLength": 1, "pattern": r"\S"})
 def _string(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Invalid("expected a non-empty string")
     return value
 
 
+@accepts({"type": "boolean"})
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Invalid("expected true or false")
@@ -64,10 +82,22 @@ def _integer(minimum: int) -> Callable[[Any], int]:
             raise _Invalid(f"expected an integer >= {minimum}")
         return value
 
-    return check
+    return accepts({"type": "integer", "minimum": minimum})(check)
 
 
-def _schedule(value: Any) -> str:
+@accepts({"anyOf": [
+    {"type": "string", "anyOf": [
+        {"enum": sorted(PRESETS)},
+        {"pattern": r"^\s*[0-9A-Za-z*/,?#LW-]+(\s+[0-9A-Za-z*/,?#LW-]+){4,5}\s*$"},
+    ]},
+    asset_schedule_schema(),
+], "description": "a cron expression of 5 or 6 fields, a preset like @daily, or assets (docs/assets.md)"})
+def _schedule(value: Any) -> "str | AssetRef | AssetCondition":
+    if looks_like_asset(value):
+        try:
+            return parse_asset_schedule(value)
+        except AssetScheduleError as exc:
+            raise _Invalid(str(exc).removeprefix("schedule: ").removeprefix("schedule."), exc.code) from None
     text = _string(value).strip()
     if text.startswith("@"):
         if text not in PRESETS:
@@ -75,10 +105,13 @@ def _schedule(value: Any) -> str:
         return text
     fields = text.split()
     if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
-        raise _Invalid("expected a cron expression of 5 fields (e.g. '0 2 * * *') or a preset like '@daily'")
+        raise _Invalid("expected a cron expression of 5 fields (e.g. '0 2 * * *'), a preset like '@daily', "
+                       "or assets (docs/assets.md)")
     return text
 
 
+@accepts({"type": "string", "minLength": 1,
+          "description": "an ISO date or datetime such as 2024-01-01 or 2024-01-01T06:00:00Z (naive values are UTC)"})
 def _start_date(value: Any) -> datetime:
     """ISO date or datetime; naive values are UTC, aware ones are converted to UTC."""
     if isinstance(value, datetime):
@@ -97,18 +130,21 @@ def _start_date(value: Any) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
+@accepts({"type": "array", "items": {"type": "string", "minLength": 1}})
 def _tags(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
         raise _Invalid("expected a list of non-empty strings")
     return tuple(value)
 
 
+@accepts({"type": "object"})
 def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Invalid("expected a mapping (a JSON object)")
     return value
 
 
+@accepts({"type": "string", "pattern": "^(oss|s3|file)://"})
 def _staging_url(value: Any) -> str:
     text = _string(value)
     if not re.match(r"^(oss|s3|file)://", text):
@@ -116,9 +152,53 @@ def _staging_url(value: Any) -> str:
     return text
 
 
+_DAG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
+
+
+@accepts({"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,250}$",
+          "description": "the DAG's dag_id (overrides the one derived from the definition)"})
+def _dag_id(value: Any) -> str:
+    if not isinstance(value, str) or not _DAG_ID.match(value):
+        raise _Invalid("expected an Airflow dag_id: 1-250 letters, digits, '_', '-' or '.'")
+    return value
+
+
+@accepts({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]},
+          "description": "values of the definition's ${name} placeholders (docs/loader.md)"})
+def _substitutions(value: Any) -> dict[str, str]:
+    from ..dialects.substitutions import check_values
+
+    try:
+        return check_values(value)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+JSON_SCHEMA_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+
+
+@accepts({"type": "object", "description": "a JSON Schema of the execution input (typed trigger-form fields)"})
+def _input_schema(value: Any) -> dict[str, Any]:
+    """A JSON Schema of the execution input (``type: object`` with ``properties``): each property
+    becomes a typed, described field of the trigger form (an Airflow ``Param``)."""
+    schema = _object(value)
+    if schema.get("type", "object") != "object":
+        raise _Invalid("expected a JSON Schema of type object (the execution input is a JSON object)")
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not all(isinstance(p, dict) for p in properties.values()):
+        raise _Invalid("expected 'properties': a mapping of input keys to JSON Schemas")
+    for name, prop in properties.items():
+        types = prop.get("type", [])
+        for type_ in types if isinstance(types, list) else [types]:
+            if type_ not in JSON_SCHEMA_TYPES:
+                raise _Invalid(f"property {name!r}: unknown JSON Schema type {type_!r}")
+    return schema
+
+
 SUBFLOW_MODES = ("dag_run", "in_process")
 
 
+@accepts({"enum": list(SUBFLOW_MODES)})
 def _subflows(value: Any) -> str:
     if value not in SUBFLOW_MODES:
         raise _Invalid(f"expected one of {', '.join(SUBFLOW_MODES)}")
@@ -132,6 +212,14 @@ class Key:
     check: Callable[[Any], Any]
     nullable: bool = True
     path: bool = False
+
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this key's values (``null`` included when allowed)."""
+        accepted = dict(getattr(self.check, "json_schema", {}))
+        if self.nullable and accepted:
+            return {"anyOf": [accepted, {"type": "null"}]}
+        return accepted
 
 
 KEYS: dict[str, Key] = {
@@ -154,8 +242,16 @@ KEYS: dict[str, Key] = {
     "shard_parallelism": Key(_integer(1)),
     "mocks": Key(_string, path=True),
     "subflows": Key(_subflows, nullable=False),
+    "dag_id": Key(_dag_id, nullable=False),
+    "definition_substitutions": Key(_substitutions),
+    "input_schema": Key(_input_schema),
 }
 """Settings keys → checks; each key is the ``DagOptions`` field of the same name."""
+SIDECAR_ONLY = frozenset({"dag_id"})
+"""Keys a folder default may not set (every definition below it would share the value)."""
+MERGED = frozenset({"definition_substitutions"})
+"""Mapping keys merged name by name across layers instead of replaced (a folder gives
+``AWS::Region``, a sidecar adds ``FnArn``); ``null`` still resets the whole mapping."""
 
 
 # --------------------------------------------------------------------------- files
@@ -198,16 +294,24 @@ def defaults_paths(definition_path: str | Path, root: str | Path | None = None) 
     return [f / FOLDER_DEFAULTS for f in reversed(folders) if (f / FOLDER_DEFAULTS).is_file()]
 
 
-def read_settings(path: str | Path) -> tuple[dict[str, Any], list[Issue]]:
-    """Check one settings file: its typed values (paths made absolute) and every issue in it."""
+def read_yaml_file(path: str | Path, what: str = "settings file") -> tuple[YamlDocument | None, list[Issue]]:
+    """A settings-like YAML file, safely loaded with its marks; None and the issues (``CF-E105``
+    unreadable, YAML errors) when it cannot be used."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        return {}, [Issue(file, 1, 1, "CF-E105", f"cannot read settings file: {exc}", ERROR, "")]
+        return None, [Issue(file, 1, 1, "CF-E105", f"cannot read {what}: {exc}", ERROR, "")]
     doc = load_yaml(text, file)
-    if doc.issues:
-        return {}, list(doc.issues)
+    return (None, list(doc.issues)) if doc.issues else (doc, [])
+
+
+def read_settings(path: str | Path) -> tuple[dict[str, Any], list[Issue]]:
+    """Check one settings file: its typed values (paths made absolute) and every issue in it."""
+    file = str(path)
+    doc, problems = read_yaml_file(path)
+    if doc is None:
+        return {}, problems
     if doc.data is None:
         return {}, []
     if not isinstance(doc.data, dict):
@@ -229,6 +333,8 @@ def _check_key(file: str, doc: YamlDocument, key: str, raw: Any, out: dict[str, 
     if spec is None:
         hint = _did_you_mean(key)
         return Issue(file, line, col, "CF-E112", f"unknown settings key {key!r}{hint}", ERROR, pointer)
+    if key in SIDECAR_ONLY and Path(file).name == FOLDER_DEFAULTS:
+        return Issue(file, line, col, "CF-E112", f"{key!r} belongs in a definition's sidecar, not in {FOLDER_DEFAULTS}", ERROR, pointer)
     if raw is None:
         if not spec.nullable:
             return Issue(file, line, col, "CF-E110", f"{key}: null is not allowed", ERROR, pointer)
@@ -237,7 +343,7 @@ def _check_key(file: str, doc: YamlDocument, key: str, raw: Any, out: dict[str, 
     try:
         value = spec.check(raw)
     except _Invalid as exc:
-        return Issue(file, line, col, "CF-E110", f"{key}: {exc}", ERROR, pointer)
+        return Issue(file, line, col, exc.code, f"{key}: {exc}", ERROR, pointer)
     if spec.path:
         value = str((Path(file).parent / value).resolve())
     out[key] = value
@@ -266,6 +372,9 @@ def load_options(definition_path: str | Path, root: str | Path | None = None) ->
     for layer in layers:
         values, found = read_settings(layer)
         issues.extend(found)
+        for key in MERGED & values.keys():
+            if values[key] is not None and merged.get(key):
+                values[key] = {**merged[key], **values[key]}
         merged.update(values)
     if issues:
         raise DefinitionError(issues, str(layers[-1]) if layers else None)

@@ -4,6 +4,7 @@ else ``[cloudflow] staging_url``; default a folder under AIRFLOW_HOME)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 from urllib.parse import urlparse
 
 from ..planning.shards import Staging
@@ -31,3 +32,24 @@ def staging_at(options: DagOptions, prefix: str, *, absolute: bool = False) -> S
         base = parsed.path.strip("/")
         return Staging(store, parsed.netloc, f"{base}/{prefix}" if base and not absolute else prefix)
     raise ValueError(f"[cloudflow] staging_url must be file://, oss:// or s3://, got {url!r}")
+
+
+def staging_location(options: DagOptions, prefix: str) -> dict[str, Any]:
+    """Where a Map Run's staging area is, as the Map Run view finds it again in the api-server
+    (the ItemReader task's XCom): the staging URL, the absolute prefix and the connection ids
+    (names, never secrets) or local folder the DAG reads its stores with."""
+    return {"url": options.staging_url or settings().staging_url, "prefix": prefix,
+            "oss_conn_id": options.oss_conn_id, "aws_conn_id": options.aws_conn_id,
+            "local_store": options.local_store}
+
+
+def location_options(location: dict[str, Any]) -> DagOptions:
+    """The store settings of a ``staging_location`` (what the view needs to open its stores)."""
+    return DagOptions(staging_url=location["url"], oss_conn_id=location.get("oss_conn_id") or "oss_default",
+                      aws_conn_id=location.get("aws_conn_id") or "aws_default",
+                      local_store=location.get("local_store"))
+
+
+def staging_of(location: dict[str, Any]) -> Staging:
+    """The ``Staging`` of a ``staging_location``."""
+    return staging_at(location_options(location), location["prefix"], absolute=True)

@@ -24,13 +24,14 @@ from ..integrations.callbacks import DEFAULT_POLL_SECONDS, MAX_WAIT_SECONDS, Cal
 
 
 class CallbackTrigger(BaseTrigger):
-    """Fires ``{"token", "status": "completed" | "timeout" | "unknown"}``."""
+    """Fires ``{"token", "status": "completed" | "timeout" | "heartbeat_timeout" | "unknown"}``."""
 
     def __init__(self, token: str, staging_url: str, oss_conn_id: str = "oss_default",
                  aws_conn_id: str = "aws_default", local_store: str | None = None,
                  poll_seconds: float = DEFAULT_POLL_SECONDS, max_seconds: float | None = MAX_WAIT_SECONDS,
-                 deadline: float | None = None):
+                 deadline: float | None = None, heartbeat_seconds: float | None = None):
         super().__init__()
+        self.heartbeat_seconds = heartbeat_seconds  # ASL HeartbeatSeconds: a missed heartbeat ends the wait
         self.token = token
         self.staging_url = staging_url
         self.oss_conn_id = oss_conn_id
@@ -47,6 +48,7 @@ class CallbackTrigger(BaseTrigger):
             "token": self.token, "staging_url": self.staging_url, "oss_conn_id": self.oss_conn_id,
             "aws_conn_id": self.aws_conn_id, "local_store": self.local_store,
             "poll_seconds": self.poll_seconds, "max_seconds": self.max_seconds, "deadline": self.deadline,
+            "heartbeat_seconds": self.heartbeat_seconds,
         }
 
     def _store(self):
@@ -62,7 +64,10 @@ class CallbackTrigger(BaseTrigger):
 
     def _status(self) -> str | None:
         try:
-            return "completed" if self._store().outcome(self.token) is not None else None
+            store = self._store()
+            if store.outcome(self.token) is not None:
+                return "completed"
+            return "heartbeat_timeout" if store.heartbeat_missed(self.token, self.heartbeat_seconds) else None
         except CallbackError:
             return "unknown"
 

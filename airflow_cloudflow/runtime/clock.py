@@ -11,6 +11,7 @@ from numbers import Real
 from typing import Any, Protocol
 
 from ..exceptions import FlowError
+from . import cancellation
 
 # The longest Wait / Task timeout accepted at run time: Step Functions' bound for ``Seconds`` and
 # ``TimeoutSeconds`` (99,999,999 s, about 3.2 years); CloudFlow uses the same bound.
@@ -52,17 +53,31 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock."""
+    """The real clock. Its waits end early, raising ``cancellation.Cancelled``, when the work
+    they belong to is stopped (a sibling branch failed)."""
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        token = cancellation.current()
+        if token is cancellation.ROOT:
+            if seconds > 0:
+                time.sleep(seconds)
+            return
+        token.sleep(seconds)
 
     def wait(self, event: threading.Event, timeout: float) -> bool:
-        return event.wait(timeout)
+        token = cancellation.current()
+        if token is cancellation.ROOT:
+            return event.wait(timeout)
+        forget = token.on_cancel(event.set)
+        try:
+            set_ = event.wait(timeout)
+        finally:
+            forget()
+        token.check()
+        return set_
 
 
 class FakeClock:
@@ -94,11 +109,19 @@ class FakeClock:
             self._now += timedelta(seconds=seconds)
 
     def sleep(self, seconds: float) -> None:
+        cancellation.check()
         if seconds > 0:
             self.advance(seconds)
 
     def wait(self, event: threading.Event, timeout: float) -> bool:
-        if event.wait(self.grace):
+        token = cancellation.current()
+        forget = token.on_cancel(event.set)
+        try:
+            set_ = event.wait(self.grace)
+        finally:
+            forget()
+        token.check()
+        if set_:
             return True
         self.advance(timeout)
         return False

@@ -7,6 +7,7 @@ distributed Map child is an execution of its own: "Child executions cannot see t
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import uuid
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..exceptions import ErrorCodes, FlowError
+from .bounds import STATE_TRANSITIONS
 from .clock import Clock
 
 _GLOBALS_LOCK = threading.Lock()  # GlobalConstructors are rare: one lock serves every execution
@@ -49,7 +51,7 @@ class ExecutionContext:
     """
 
     __slots__ = ("name", "input", "started", "clock", "globals", "deadline", "flow_name", "_execution",
-                 "events", "asl_execution", "redrive_count")
+                 "events", "asl_execution", "redrive_count", "transitions", "max_transitions")
 
     def __init__(
         self,
@@ -74,6 +76,8 @@ class ExecutionContext:
         self.events: Any = None  # ASL history event ids (an itertools.count shared by the execution)
         self.asl_execution: dict[str, Any] | None = None  # ASL $$.Execution (built on first use)
         self.redrive_count = 0  # times this execution was redriven (Airflow: the DAG run's clear number)
+        self.transitions = itertools.count(1)  # states entered so far (runtime/bounds.py: STATE_TRANSITIONS)
+        self.max_transitions = STATE_TRANSITIONS.value
 
     @property
     def execution(self) -> dict[str, Any]:
@@ -93,6 +97,11 @@ class ExecutionContext:
         """Raise ``FnF.Timeout`` once the flow-level ``Timeout`` has passed."""
         if self.deadline is not None and self.clock.now() >= self.deadline:
             raise FlowError(ErrorCodes.TIMEOUT, "the execution exceeded its Timeout")
+
+    def enter_state(self, state_name: str, dialect: str) -> None:
+        """Count one state entered; past ``STATE_TRANSITIONS`` the execution fails (a runaway loop)."""
+        if next(self.transitions) > self.max_transitions:
+            raise STATE_TRANSITIONS.error(dialect, f"entering state {state_name!r}", state_name)
 
     def seconds_left(self) -> float | None:
         if self.deadline is None:

@@ -12,6 +12,7 @@ import random
 from typing import Sequence, TypeVar
 
 from ..model import ALL_ERRORS, CatchRule, RetryRule
+from .bounds import RUNAWAY_CODES
 
 R = TypeVar("R", RetryRule, CatchRule)
 
@@ -32,8 +33,11 @@ def matches(errors: Sequence[str], code: str) -> bool:
     ASL: "``States.ALL`` … matches any known error name"; it does not match
     ``States.DataLimitExceeded``, and ``States.Runtime`` is never retried nor caught, "not even with
     an explicit catcher" [REC other_catch_states_runtime]. "``States.TaskFailed`` acts as a wildcard
-    that matches any known error name except for ``States.Timeout``".
+    that matches any known error name except for ``States.Timeout``". A runaway bound
+    (``bounds.RUNAWAY_CODES``) is never matched either, not even by its own name.
     """
+    if code in RUNAWAY_CODES:
+        return False
     if code in errors or ALL_ERRORS in errors:
         return code != ASL_RUNTIME
     if ASL_ALL in errors:

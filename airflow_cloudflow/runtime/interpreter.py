@@ -15,6 +15,7 @@ from typing import Any, Callable, NamedTuple
 
 from ..exceptions import ErrorCodes, ErrorInfo, FlowError
 from ..model import CatchRule, Map, State, StateGraph, StateMachine, Wait
+from . import cancellation
 from .clock import Clock, SystemClock
 from .concurrency import graph_may_block
 from .context import ExecutionContext, new_execution_name
@@ -147,7 +148,9 @@ class Interpreter:
         "``End: true`` ends the current scope"."""
         state = graph[graph.start_at]
         value = input
+        token = cancellation.current()
         while True:
+            token.check()  # a sibling branch failed: this one stops (runtime/cancellation.py)
             step = self.run_state(state, value, ctx)
             if step.next is None:
                 return step.output
@@ -175,6 +178,7 @@ class Interpreter:
     def run_state(self, state: State, input: Any, ctx: ExecutionContext) -> StepResult:
         """Run one state with its Retry/Catch. Raises ``FlowError`` (with ``state`` set) when
         the failure is not caught."""
+        ctx.enter_state(state.name, self.machine.dialect)
         plan = self.plan(state)
         if plan.asl is not None:
             return run_asl_state(self, state, plan, input, ctx)
@@ -274,6 +278,7 @@ class Interpreter:
                 break
             self._sleep_within_deadline(delay, ctx, state)
             retry_count = budget.total
+            ctx.enter_state(state.name, self.machine.dialect)  # a retry is a transition too
             value = input
             try:
                 if ctx.deadline is not None:

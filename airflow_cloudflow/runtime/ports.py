@@ -40,6 +40,8 @@ class TaskCall:
     execution_name: str = ""
     task_token: str | None = None
     """``$Context.Current.TaskToken`` for ``WaitForCustomCallback`` (None: the runner mints one)."""
+    heartbeat_seconds: float | None = None
+    """ASL ``HeartbeatSeconds`` of a ``.waitForTaskToken`` Task: the longest gap between heartbeats."""
 
     @property
     def resource(self) -> str | None:
@@ -130,8 +132,10 @@ class MapStorage(Protocol):
 
     def write_asl_results(self, store: Any, *, bucket: str, prefix: str, map_run_arn: str,
                           children: Iterable[ChildExecution] | None = None,
-                          staged: StagedCounts | None = None) -> dict[str, Any]:
-        """ASL ``ResultWriter`` files; returns ``{"ResultWriterDetails": {"Bucket", "Key"}}``."""
+                          staged: StagedCounts | None = None, writer_config: Any = None,
+                          express: bool = False) -> dict[str, Any]:
+        """ASL ``ResultWriter`` files (``WriterConfig`` shapes them; ``express``: the children are Express
+        executions); returns ``{"ResultWriterDetails": {"Bucket", "Key"}}``."""
         ...
 
 

@@ -14,13 +14,10 @@ from .concurrency import INLINE_MAX_CONCURRENCY, effective_limit, run_bounded
 from .context import ExecutionContext
 from .evaluation import evaluate, items_from_path, reads_context, state_variables
 from .ports import TaskCall, new_task_token
-from .tasks import _invoke, _invoke_with_timeout
+from .tasks import CUSTOM_CALLBACK, _invoke, _invoke_with_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interpreter import Interpreter
-
-CUSTOM_CALLBACK = "WaitForCustomCallback"
-"""The TaskMode that "pauses until someone calls ReportTaskSucceeded/ReportTaskFailed" (§4.1)."""
 
 FAIL_DEFAULT_CODE = "FnF.Fail"
 """The error code of a Fail state written without ``Code`` (docs/semantics.md)."""

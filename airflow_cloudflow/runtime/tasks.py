@@ -7,19 +7,28 @@ state stops waiting after its ``Timeout`` (``FnF.TaskTimeout``, or the execution
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ErrorCodes, FlowError
+from . import cancellation
 from .context import ExecutionContext
 from .ports import TaskCall
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interpreter import Interpreter
 
+CUSTOM_CALLBACK = "WaitForCustomCallback"
+"""The TaskMode that "pauses until someone calls ReportTaskSucceeded/ReportTaskFailed" (§4.1)."""
+
 
 def _invoke(interp: "Interpreter", call: TaskCall) -> Any:
+    """The integration's answer; a call that may block is given up when its branch is stopped."""
     try:
+        may_block = getattr(interp.integrations, "may_block", None)
+        if cancellation.current() is not cancellation.ROOT and (may_block is None or may_block(call.action)):
+            return cancellation.interruptible(lambda: interp.integrations.invoke(call), f"task-{call.state_name}")
         return interp.integrations.invoke(call)
     except FlowError:
         raise
@@ -40,7 +49,8 @@ def _invoke_with_timeout(interp: "Interpreter", call: TaskCall, ctx: ExecutionCo
         finally:
             done.set()
 
-    threading.Thread(target=work, name=f"task-{call.state_name}", daemon=True).start()
+    threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"task-{call.state_name}",
+                     daemon=True).start()
     if not ctx.clock.wait(done, timeout):
         what = "Task" if code == ErrorCodes.TASK_TIMEOUT else "execution"
         raise FlowError(code, f"the {what} exceeded its Timeout of {timeout:g}s", state=call.state_name)

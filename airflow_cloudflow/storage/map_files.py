@@ -41,8 +41,10 @@ class MapFiles:
         return read_items(store, source, parameters, config, max_items=max_items)
 
     def write_asl_results(self, store: ObjectStore, *, bucket: str, prefix: str, map_run_arn: str,
-                          children: Iterable[ChildExecution] | None = None, staged: Any = None) -> dict[str, Any]:
+                          children: Iterable[ChildExecution] | None = None, staged: Any = None,
+                          writer_config: Any = None, express: bool = False) -> dict[str, Any]:
         from .writers.asl import write_results
 
         return write_results(store, bucket=bucket, prefix=prefix, map_run_arn=map_run_arn,
-                             children=children if children is not None else (), staged=staged)
+                             children=children if children is not None else (), staged=staged,
+                             writer_config=writer_config, express=express)

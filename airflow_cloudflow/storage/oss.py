@@ -18,19 +18,21 @@ from ..exceptions import AccessDenied, NoSuchBucket, NoSuchObject, StoreError
 from .base import ObjectInfo
 from .connections import OssConnection
 from .retry import RetryPolicy, call_with_retry, is_transient
-from .sdkstream import SdkStream
+from .s3 import server_code
+from .sdkstream import Body, SdkStream, content_range_start
 from .urls import format_url, safe_bucket, safe_key
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024
 
 
-def translate_oss_error(exc: BaseException, url: str) -> StoreError:
-    """oss2 exception -> our ``StoreError`` subclass (never quoting request headers or secrets)."""
+def translate_oss_error(exc: BaseException, url: str, secrets: tuple[str, ...] = ()) -> StoreError:
+    """oss2 exception -> our ``StoreError`` subclass (never quoting request headers; the server's
+    code masked)."""
     if isinstance(exc, StoreError):
         return exc
     if isinstance(exc, oe.OssError):
-        code, status = getattr(exc, "code", "") or "", getattr(exc, "status", None)
+        code, status = server_code(str(getattr(exc, "code", "") or ""), secrets), getattr(exc, "status", None)
         if code == "NoSuchBucket":
             return NoSuchBucket("bucket does not exist", url=url)
         if code == "NoSuchKey" or (status == 404 and not code):
@@ -80,6 +82,7 @@ class OssStore:
         self.part_size = part_size
         self.retry = retry
         self.connect_timeout = connect_timeout
+        self._secrets = (access_key_id, access_key_secret)
         self._session = oss2.Session()
         self._buckets: dict[str, oss2.Bucket] = {}
 
@@ -112,7 +115,7 @@ class OssStore:
             try:
                 return fn()
             except Exception as exc:
-                raise translate_oss_error(exc, url) from None
+                raise translate_oss_error(exc, url, self._secrets) from None
 
         return call_with_retry(attempt, self.retry)
 
@@ -121,8 +124,17 @@ class OssStore:
     def open(self, bucket: str, key: str) -> BinaryIO:
         url = format_url(self.scheme, bucket, safe_key(key))
         client = self._bucket(bucket)
-        result = self._call(lambda: client.get_object(key), url)
-        return SdkStream(result.read, result.resp.response.close, lambda e: translate_oss_error(e, url))  # type: ignore[return-value]
+
+        def fetch(offset: int, etag: str) -> Body:
+            if offset:
+                result = client.get_object(key, byte_range=(offset, None), headers={"If-Match": etag} if etag else None)
+            else:
+                result = client.get_object(key)
+            start = content_range_start(result.headers.get("Content-Range"))
+            return Body(result.read, result.resp.response.close, result.headers.get("ETag", ""), start)
+
+        body = self._call(lambda: fetch(0, ""), url)
+        return SdkStream(body, lambda e: translate_oss_error(e, url, self._secrets), fetch=fetch, retry=self.retry)  # type: ignore[return-value]
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         url = format_url(self.scheme, bucket, safe_key(key))

@@ -15,23 +15,32 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..exceptions import AccessDenied, NoSuchBucket, NoSuchObject, StoreError
+from ..masking import client_secrets, mask_secrets
 from .base import ObjectInfo
 from .connections import S3Connection
 from .retry import RetryPolicy, call_with_retry, is_transient
-from .sdkstream import SdkStream
+from .sdkstream import Body, SdkStream, content_range_start
 from .urls import format_url, safe_bucket, safe_key
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024
 
 
-def translate_s3_error(exc: BaseException, url: str) -> StoreError:
-    """botocore exception -> our ``StoreError`` subclass (no request details, no secrets)."""
+MAX_CODE_CHARS = 64
+
+
+def server_code(code: str, secrets: tuple[str, ...] = ()) -> str:
+    """An error code as the server sent it, masked and cut short (it is remote text in an error)."""
+    return mask_secrets(code, secrets)[:MAX_CODE_CHARS]
+
+
+def translate_s3_error(exc: BaseException, url: str, secrets: tuple[str, ...] = ()) -> StoreError:
+    """botocore exception -> our ``StoreError`` subclass (no request details; the server's code masked)."""
     if isinstance(exc, StoreError):
         return exc
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
+        code = server_code(str(error.get("Code", "")), secrets)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code == "NoSuchBucket":
             return NoSuchBucket("bucket does not exist", url=url)
@@ -86,6 +95,7 @@ class S3Store:
         self.multipart_threshold = multipart_threshold
         self.part_size = part_size
         self.retry = retry
+        self._secrets = client_secrets(self._client)
 
     def __repr__(self) -> str:
         return f"S3Store(endpoint_url={self.endpoint_url!r}, region_name={self.region_name!r})"
@@ -106,16 +116,24 @@ class S3Store:
             try:
                 return fn()
             except Exception as exc:
-                raise translate_s3_error(exc, url) from None
+                raise translate_s3_error(exc, url, self._secrets) from None
 
         return call_with_retry(attempt, self.retry)
 
     # ------------------------------------------------------------------ protocol
 
     def open(self, bucket: str, key: str) -> BinaryIO:
+        """A stream that resumes with a ranged GET after a mid-body fault (``sdkstream.py``)."""
         url = format_url(self.scheme, safe_bucket(bucket), safe_key(key))
-        body = self._call(lambda: self._client.get_object(Bucket=bucket, Key=key)["Body"], url)
-        return SdkStream(body.read, body.close, lambda e: translate_s3_error(e, url))  # type: ignore[return-value]
+
+        def fetch(offset: int, etag: str) -> Body:
+            extra = {"Range": f"bytes={offset}-", **({"IfMatch": etag} if etag else {})} if offset else {}
+            response = self._client.get_object(Bucket=bucket, Key=key, **extra)
+            stream = response["Body"]
+            return Body(stream.read, stream.close, response.get("ETag", ""), content_range_start(response.get("ContentRange")))
+
+        body = self._call(lambda: fetch(0, ""), url)
+        return SdkStream(body, lambda e: translate_s3_error(e, url, self._secrets), fetch=fetch, retry=self.retry)  # type: ignore[return-value]
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         url = format_url(self.scheme, safe_bucket(bucket), safe_key(key))

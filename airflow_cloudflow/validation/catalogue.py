@@ -12,6 +12,7 @@ CODES: dict[str, str] = {
     "CF-E102": "document expands to too many nodes (alias bomb)",
     "CF-E103": "unsupported YAML construct (custom tag, non-scalar key, bad merge key)",
     "CF-E105": "file cannot be read",
+    "CF-E106": "a number JSON cannot carry (NaN, Infinity, an integer over 4,300 digits, beyond a double, nested over 200 deep)",
     "CF-E110": "wrong type (not a mapping / list / string / integer / number / boolean as required)",
     "CF-E111": "missing required field",
     "CF-E112": "unknown field (likely a typo; with a 'did you mean' hint)",
@@ -21,6 +22,7 @@ CODES: dict[str, str] = {
     "CF-E116": "legacy FnF spec (version/steps) is not supported",
     "CF-E117": "no dialect registered for this kind of file",
     "CF-E120": "a field is given twice (literal and '.$' form, or both spellings)",
+    "CF-E130": "unresolved ${…} definition substitution (no value in definition_substitutions or --substitutions)",
     # references / graph
     "CF-E200": "duplicate state name in a scope",
     "CF-E201": "StartAt names no state of its scope",
@@ -41,8 +43,8 @@ CODES: dict[str, str] = {
     "CF-E308": "ToleratedFailurePercentage outside 0-100 or ToleratedFailureCount negative",
     "CF-E309": "MaxConcurrency or MaxItems negative",
     "CF-E310": "Wait Seconds outside 1-300",
-    "CF-E311": "Task Timeout outside 0-604800, or flow Timeout negative",
-    "CF-E312": "Retry value out of range (MaxAttempts < 0, intervals outside 0-86400, BackoffRate <= 0)",
+    "CF-E311": "Task Timeout outside 0-604800, or flow Timeout outside 0-31536000 (one year)",
+    "CF-E312": "Retry value out of range (MaxAttempts outside 0-99999999, intervals outside 0-86400, BackoffRate outside (0, 99999999])",
     "CF-E313": "Parallel without branches or with more than 50",
     "CF-E314": "ProcessorConfig ExecutionMode is not Express or Standard",
     "CF-E315": "TaskMode is not RequestComplete, WaitForSystemCallback or WaitForCustomCallback",
@@ -81,6 +83,11 @@ MAX_PARALLEL_BRANCHES = 50
 WAIT_SECONDS = (1, 300)  # Standard; Express allows 1-20
 TASK_TIMEOUT = (0, 604800)
 MAX_RETRY_INTERVAL = 86400
+MAX_FLOW_TIMEOUT = 31_536_000  # one year: the Standard mode's execution cap (Express: 5 minutes)
+MAX_RETRY_ATTEMPTS = 99_999_999  # [INFERRED] AWS's MaxAttempts maximum; CloudFlow documents none
+MAX_BACKOFF_RATE = 99_999_999.0  # [INFERRED] no documented maximum; a finite, bounded multiplier
+ASL_MAX_SECONDS = 99_999_999  # AWS: TimeoutSeconds, HeartbeatSeconds, Wait Seconds, IntervalSeconds, MaxAttempts
+ASL_MAX_DELAY_SECONDS = 31_622_400  # AWS: MaxDelaySeconds "must be greater than 0 and less than 31622401"
 INLINE_MAX_CONCURRENCY = 40
 DISTRIBUTED_MAX_CONCURRENCY = 300  # the seed's quota table (the language notes say 100)
 MAX_ITEMS_QUOTA = 10000
@@ -110,7 +117,7 @@ ASL_CODES: dict[str, str] = {
     "ASL-E305": "Retry/Catch ErrorEquals is empty",
     "ASL-E306": "States.ALL is not alone in its ErrorEquals",
     "ASL-E307": "a Retry/Catch rule with States.ALL is not the last rule",
-    "ASL-E308": "Retry value out of range (MaxAttempts < 0, IntervalSeconds < 1, BackoffRate < 1, bad JitterStrategy)",
+    "ASL-E308": "Retry value out of range (MaxAttempts 0-99999999, IntervalSeconds 1-99999999, BackoffRate 1.0-99999999, MaxDelaySeconds 1-31622400, bad JitterStrategy)",
     "ASL-E309": "state name longer than 80 characters",
     "ASL-E310": "Wait state without exactly one of Seconds, SecondsPath, Timestamp, TimestampPath",
     "ASL-E311": "Choice state with an empty Choices array",
@@ -123,6 +130,11 @@ ASL_CODES: dict[str, str] = {
     "ASL-E318": "duplicate Map Label in the definition",
     "ASL-E319": "Task Resource is not an ARN",
     "ASL-E320": "Timestamp is not an RFC 3339 timestamp",
+    "ASL-E321": "a number of seconds above AWS's maximum (TimeoutSeconds, HeartbeatSeconds, Wait Seconds: 99999999)",
+    "ASL-E330": "ReaderConfig value or combination AWS does not accept (InputType, Transformation, ItemsPointer, ManifestType)",
+    "ASL-E331": "ReaderConfig InputType PARQUET without pyarrow installed (the 'parquet' extra)",
+    "ASL-E332": "WriterConfig OutputType not JSON/JSONL or Transformation not NONE/COMPACT/FLATTEN",
+    "ASL-E333": "an AWS Map option that is not implemented here (ManifestType ATHENA_DATA)",
     "ASL-E401": "invalid path, payload template, intrinsic function or JSONata expression",
     "ASL-E402": "invalid Choice rule (no Variable, several operators, wrong value type, JSONata without Condition)",
 }

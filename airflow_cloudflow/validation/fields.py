@@ -88,16 +88,17 @@ class _Checker:
         loc = rule.location
         if not rule.errors:
             self.error("/Errors", "CF-E317", "a Retry rule needs Errors: a non-empty list of error names", loc)
-        if rule.max_attempts < 0:
-            self.error("/MaxAttempts", "CF-E312", f"MaxAttempts must be >= 0, got {rule.max_attempts}", loc)
+        if not 0 <= rule.max_attempts <= cat.MAX_RETRY_ATTEMPTS:
+            self.error("/MaxAttempts", "CF-E312", f"MaxAttempts must be 0-{cat.MAX_RETRY_ATTEMPTS}, got {rule.max_attempts}", loc)
         if not 0 <= rule.interval_seconds <= cat.MAX_RETRY_INTERVAL:
             self.error("/IntervalSeconds", "CF-E312",
                        f"IntervalSeconds must be 0-{cat.MAX_RETRY_INTERVAL}, got {rule.interval_seconds}", loc)
         if rule.max_backoff_seconds is not None and not 0 <= rule.max_backoff_seconds <= cat.MAX_RETRY_INTERVAL:
             self.error("/MaxBackoffSeconds", "CF-E312",
                        f"MaxBackoffSeconds must be 0-{cat.MAX_RETRY_INTERVAL}, got {rule.max_backoff_seconds}", loc)
-        if rule.backoff_rate <= 0:
-            self.error("/BackoffRate", "CF-E312", f"BackoffRate must be > 0, got {rule.backoff_rate}", loc)
+        if not 0 < rule.backoff_rate <= cat.MAX_BACKOFF_RATE:
+            self.error("/BackoffRate", "CF-E312",
+                       f"BackoffRate must be > 0 and at most {cat.MAX_BACKOFF_RATE:.0f}, got {rule.backoff_rate:g}", loc)
 
     # ------------------------------------------------------------------ per type
 

@@ -15,7 +15,7 @@ from airflow_cloudflow.diagnostics import ERROR, WARNING, Issue
 from airflow_cloudflow.model import (
     Choice, Fail, Map, Parallel, State, StateGraph, StateMachine, Succeed, iter_scopes,
 )
-from airflow_cloudflow.validation.catalogue import FLOW_NAME_PATTERN
+from airflow_cloudflow.validation.catalogue import FLOW_NAME_PATTERN, MAX_FLOW_TIMEOUT
 from airflow_cloudflow.validation.asl import check_asl_machine, check_asl_state
 from airflow_cloudflow.validation.fields import check_state, issue_at
 
@@ -31,9 +31,9 @@ def validate(machine: StateMachine) -> list[Issue]:
         issues.append(issue_at(file, machine.graph.location, "/Name", "CF-E300",
                                f"flow Name {machine.name!r} must match {FLOW_NAME_PATTERN} "
                                "(letters, digits, _ and -, starting with a letter or _, 1-128 characters)"))
-    if machine.timeout_seconds is not None and machine.timeout_seconds < 0:
+    if not asl and machine.timeout_seconds is not None and not 0 <= machine.timeout_seconds <= MAX_FLOW_TIMEOUT:
         issues.append(issue_at(file, machine.graph.location, "/Timeout", "CF-E311",
-                               f"flow Timeout must be >= 0 seconds, got {machine.timeout_seconds}"))
+                               f"flow Timeout must be 0-{MAX_FLOW_TIMEOUT} seconds (one year), got {machine.timeout_seconds}"))
     owner = _scope_owners(machine.graph)
     check = check_asl_state if asl else check_state
     _check_scope(machine.graph, file, owner, issues, in_map=False, check=check)

@@ -106,6 +106,13 @@ def test_wait_seconds_path_must_be_finite_and_in_range(seconds):
     assert "The value for the field 'Seconds' must be a number of seconds between 0 and 99999999" in result.error.detail
 
 
+def test_wait_timestamp_beyond_the_seconds_bound_is_states_runtime():
+    """Issue 14 (found by tests/commands/test_fuzz_cli.py): year 9999 overflowed ``time.sleep``."""
+    result, clock = run({"W": {"Type": "Wait", "TimestampPath": "$.t", "End": True}}, {"t": "9999-12-31T23:59:59Z"})
+    assert result.error.code == "States.Runtime" and clock.sleeps == []
+    assert "more than 99999999 seconds away" in result.error.detail
+
+
 def test_task_timeout_seconds_path_must_be_finite():
     states = {"T": {"Type": "Task", "Resource": FN, "TimeoutSecondsPath": "$.t", "End": True}}
     result, _ = run(states, {"t": "inf"}, mocks={"f": {"behaviour": "identity"}})
@@ -208,3 +215,96 @@ def test_distributed_path_values_fail_before_the_map_run(field, value, cause, tm
     result, _ = run(states, {"items": [1], "v": value}, tmp_path=tmp_path)
     assert result.error.code == "States.Runtime"
     assert result.error.detail == f"An error occurred while executing the state 'M' (entered at the event id #2). {cause}"
+
+
+# ----------------------------------------------------------------- a failing branch stops its siblings
+
+POLLING_BRANCH = {"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": 1, "Next": "C"},
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.done", "IsPresent": True, "Next": "S"}], "Default": "W"},
+    "S": {"Type": "Succeed"}}}
+FAILING_BRANCH = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom"}}}
+
+
+def _run_real_clock(states: dict, value, integrations=None):
+    """On the real clock: the point is that nothing waits for the polling sibling."""
+    import time
+
+    from airflow_cloudflow.runtime.clock import SystemClock
+
+    doc = {"StartAt": next(iter(states)), "States": states}
+    machine = load_definition_text(json.dumps(doc), "m.asl.json")
+    interp = Interpreter(machine, integrations=integrations or load_mocks({}), clock=SystemClock())
+    started = time.monotonic()
+    result = interp.execute(value)
+    return result, time.monotonic() - started
+
+
+def test_the_issue_reproducer_fails_with_boom_within_a_second():
+    """AWS: "If any branch fails … the entire Parallel state fails and all of its branches are stopped"."""
+    states = {"P": {"Type": "Parallel", "End": True, "Branches": [POLLING_BRANCH, FAILING_BRANCH]}}
+    result, took = _run_real_clock(states, {})
+    assert result.status == "Failed" and result.error.code == "Boom" and result.failed_state == "P"
+    assert took < 1.5
+
+
+def test_a_failing_inline_map_iteration_stops_the_others():
+    processor = {"StartAt": "Which", "States": {
+        "Which": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "F"}],
+                  "Default": "Long"},
+        "Long": {"Type": "Wait", "Seconds": 60, "End": True},
+        "F": {"Type": "Fail", "Error": "Boom", "Cause": "item 2"}}}
+    states = {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "INLINE"}, **processor}, "End": True}}
+    result, took = _run_real_clock(states, {"items": [1, 2, 3, 4]})
+    assert (result.error.code, result.error.detail) == ("Boom", "item 2") and took < 5
+
+
+class _BlockingTask:
+    """A Task integration whose call never answers until released (a slow service); records calls."""
+
+    def __init__(self):
+        import threading
+
+        self.release = threading.Event()
+        self.calls = 0
+
+    def invoke(self, call):
+        self.calls += 1
+        self.release.wait(60)
+        return {"late": True}
+
+    def may_block(self, action):
+        return True
+
+
+def test_an_in_flight_task_of_a_sibling_is_abandoned_and_its_catch_does_not_fire():
+    blocking = _BlockingTask()
+    slow = {"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": FN, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+              "End": True},
+        "Caught": {"Type": "Pass", "Result": "caught", "End": True}}}
+    late_fail = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "F"},
+                                            "F": {"Type": "Fail", "Error": "Boom"}}}
+    states = {"P": {"Type": "Parallel", "End": True, "Branches": [slow, late_fail]}}
+    try:
+        result, took = _run_real_clock(states, {}, integrations=blocking)
+    finally:
+        blocking.release.set()
+    assert result.error.code == "Boom" and took < 5 and blocking.calls == 1
+
+
+def test_a_parallel_catch_still_catches_the_branch_failure_after_the_stop():
+    states = {"P": {"Type": "Parallel", "Branches": [POLLING_BRANCH, FAILING_BRANCH],
+                    "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.error", "Next": "Handled"}], "Next": "X"},
+              "Handled": {"Type": "Pass", "End": True}, "X": {"Type": "Succeed"}}
+    result, took = _run_real_clock(states, {})
+    assert result.succeeded and result.output["error"]["Error"] == "Boom" and took < 5
+
+
+def test_nested_parallels_are_stopped_from_the_outside():
+    inner = {"StartAt": "In", "States": {"In": {"Type": "Parallel", "End": True,
+                                                "Branches": [POLLING_BRANCH, POLLING_BRANCH]}}}
+    states = {"P": {"Type": "Parallel", "End": True, "Branches": [inner, FAILING_BRANCH]}}
+    result, took = _run_real_clock(states, {})
+    assert result.error.code == "Boom" and took < 5

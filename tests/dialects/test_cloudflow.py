@@ -257,3 +257,17 @@ def test_unregistered_dialect_is_an_issue(monkeypatch):
     monkeypatch.delitem(DIALECTS, "asl", raising=False)
     machine, issues = lint_text("{}", "x.asl.json")
     assert machine is None and [i.code for i in issues] == ["CF-E117"]
+
+
+def test_states_named_yes_and_no_are_strings_in_a_flow_and_yes_is_no_boolean():
+    """``*.flow.yaml`` uses the YAML 1.2 core schema too (docs/validation.md "YAML schema")."""
+    from airflow_cloudflow.dialects import lint_text
+
+    flow = ("Type: StateMachine\nName: f\nSpecVersion: v1\nStartAt: Ask\nStates:\n"
+            "  - Type: Choice\n    Name: Ask\n    Branches:\n      - Condition: $Input.ok\n        Next: Yes\n"
+            "    Default: No\n"
+            "  - Type: Pass\n    Name: Yes\n    End: true\n"
+            "  - Type: Pass\n    Name: No\n    End: yes\n")
+    machine, issues = lint_text(flow, "f.flow.yaml")
+    assert [s.name for s in machine.states] == ["Ask", "Yes", "No"]
+    assert [(i.code, i.line) for i in issues if i.is_error] == [("CF-E110", 17)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from airflow_cloudflow.dialects.yaml_nodes import MAX_NODES, escape_pointer_token, load_yaml
 
 
@@ -89,3 +91,23 @@ def test_empty_and_non_printable_input():
 
 def test_pointer_escaping():
     assert escape_pointer_token("a/b~c") == "a~1b~0c"
+
+
+# --------------------------------------------------------------------------- YAML 1.2 core schema
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("Yes", "Yes"), ("No", "No"), ("on", "on"), ("OFF", "OFF"), ("y", "y"), ("n", "n"),
+     ("true", True), ("False", False), ("TRUE", True), ("~", None), ("Null", None), ("", None),
+     ("0777", 777), ("0o17", 15), ("0x1F", 31), ("-3", -3), ("1e5", 100000.0), (".5", 0.5),
+     ("1_000", "1_000"), ("0b101", "0b101"), ("1:30", "1:30"), ("=", "="), ("2024-01-01", "2024-01-01")],
+)
+def test_plain_scalars_resolve_by_the_yaml_1_2_core_schema(text, value):
+    doc = load_yaml(f"v: {text}\n")
+    assert doc.issues == [] and doc.data == {"v": value}
+    assert type(doc.data["v"]) is type(value)
+
+
+def test_merge_keys_still_work_under_the_core_schema():
+    assert load_yaml("base: &b {x: 1}\nuse:\n  <<: *b\n  y: Yes\n").data["use"] == {"x": 1, "y": "Yes"}

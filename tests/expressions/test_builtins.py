@@ -241,3 +241,13 @@ def test_type_name_and_json_equal_helpers():
     assert not json_equal({"a": 1}, {"b": 1})
     assert not json_equal(False, 0)
     assert not json_equal(None, False)
+
+
+def test_format_refuses_to_build_a_string_over_the_bound_before_building_it():
+    from airflow_cloudflow.expressions.bounds import MAX_STRING_CHARS
+    from airflow_cloudflow.expressions.builtins import EvaluationError, fn_format
+
+    with pytest.raises(EvaluationError) as err:
+        fn_format("{}" * 100, *(["x" * 100_000] * 100))
+    assert f"format() would build a string of 10000000 characters; the limit is {MAX_STRING_CHARS}" in str(err.value)
+    assert fn_format("{}-{}", "a", 1) == "a-1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import botocore.config
 import pytest
 
 from airflow_cloudflow.exceptions import FlowError
@@ -18,6 +19,8 @@ from airflow_cloudflow.integrations.aws import LambdaInvoke, S3Action
 from airflow_cloudflow.runtime.ports import TaskCall
 from airflow_cloudflow.storage.resolver import StoreResolver
 from tests.integrations.local_http import LocalHttpServer, Recorded, Reply
+
+LAMBDA = "arn:aws:states:::lambda:invoke"
 
 
 def fake_lambda(rec: Recorded) -> Reply:
@@ -29,6 +32,12 @@ def fake_lambda(rec: Recorded) -> Reply:
     if name == "raises":
         return Reply(200, {"X-Amz-Function-Error": "Unhandled", "X-Amz-Executed-Version": "$LATEST"},
                      json.dumps({"errorType": "ValueError", "errorMessage": "bad"}).encode())
+    if name == "leaky":  # an endpoint that echoes the request headers into its API error
+        return Reply(400, {"x-amzn-ErrorType": "InvalidRequestContentException", "Content-Type": "application/json"},
+                     json.dumps({"Type": "User", "message": f"bad request {rec.headers}"}).encode())
+    if name == "leaky-raises":  # a function whose error quotes what it was called with
+        return Reply(200, {"X-Amz-Function-Error": "Unhandled"},
+                     json.dumps({"errorType": "Leak", "errorMessage": json.dumps(rec.headers)}).encode())
     if name == "crashes":
         return Reply(200, {"X-Amz-Function-Error": "Unhandled"}, b'{"errorMessage": "Task timed out"}')
     return Reply(200, {"X-Amz-Executed-Version": "$LATEST"},
@@ -90,3 +99,33 @@ def test_s3_actions_against_moto(s3_server):
     with pytest.raises(FlowError) as err:
         run("getObject", {"Bucket": "asl-bucket", "Key": "../x"})
     assert err.value.code == "S3.InvalidArgumentException"
+
+
+CANARY_KEY, CANARY_SECRET, CANARY_TOKEN = "AKIACANARY0000000001", "canary/secret+key=1", "CANARY-session-token-9b2"
+
+
+@pytest.mark.parametrize("name", ["leaky", "leaky-raises"])
+def test_lambda_errors_never_carry_the_session_token_or_signature(name):
+    with LocalHttpServer(fake_lambda) as server:
+        client = boto3.client("lambda", endpoint_url=server.url, region_name="us-east-1",
+                              aws_access_key_id=CANARY_KEY, aws_secret_access_key=CANARY_SECRET,
+                              aws_session_token=CANARY_TOKEN)
+        with pytest.raises(FlowError) as err:
+            LambdaInvoke(lambda service: client)(TaskCall(LAMBDA, {"FunctionName": name}))
+        seen = server.requests[-1].headers
+    assert seen["x-amz-security-token"] == CANARY_TOKEN  # sent and echoed back ...
+    text = json.dumps(err.value.as_dict())
+    signature = seen["authorization"].rsplit("Signature=", 1)[1]
+    for secret in (CANARY_TOKEN, CANARY_SECRET, CANARY_KEY, signature):
+        assert secret not in text  # ... but masked out of the error
+    assert "***" in err.value.detail
+
+
+def test_lambda_connection_error_does_not_quote_endpoint_userinfo():
+    client = boto3.client("lambda", endpoint_url="http://user:CANARY-pw@127.0.0.1:9", region_name="us-east-1",
+                          aws_access_key_id="k", aws_secret_access_key="s",
+                          config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=2))
+    with pytest.raises(FlowError) as err:
+        LambdaInvoke(lambda service: client)(TaskCall(LAMBDA, {"FunctionName": "f"}))
+    assert err.value.code == "Lambda.SdkClientException"
+    assert "CANARY-pw" not in str(err.value) and "127.0.0.1" in err.value.detail

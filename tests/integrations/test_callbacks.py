@@ -5,6 +5,7 @@ the Task's output is what was reported."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -104,3 +105,29 @@ def test_unknown_action_fails_before_a_token_is_made(tmp_path):
         registry.invoke(TaskCall("MNS:SendMessage", {}, task_mode="WaitForCustomCallback"))
     assert err.value.code == ErrorCodes.ACTION_NOT_SUPPORTED
     assert not (tmp_path / "callbacks").exists() or not list((tmp_path / "callbacks").iterdir())
+
+
+def test_a_heartbeat_restarts_the_heartbeat_clock_and_the_cli_sends_it(tmp_path, capsys):
+    """``SendTaskHeartbeat``: ``airflow-cloudflow callback heartbeat TOKEN``."""
+    store = TokenStore.local(tmp_path)
+    token = new_task_token()
+    store.open_token(token, TaskCall("arn:aws:states:::sqs:sendMessage.waitForTaskToken", {}))
+    opened = time.time()
+    assert not store.heartbeat_missed(token, 10, now=opened + 5)
+    assert store.heartbeat_missed(token, 10, now=opened + 11)
+    time.sleep(0.5)
+    assert cli(["callback", "heartbeat", token, "--at", str(tmp_path)]) == 0
+    assert not store.heartbeat_missed(token, 10, now=opened + 10.3)  # 10 s after the heartbeat: not yet
+    assert not store.heartbeat_missed(token, None, now=opened + 10**6)  # no HeartbeatSeconds: never
+    store.complete(token, Outcome(True, 1))
+    assert cli(["callback", "heartbeat", token, "--at", str(tmp_path)]) == 2  # completed: refused
+    assert "already completed" in capsys.readouterr().err
+
+
+def test_wait_fails_with_a_heartbeat_timeout(tmp_path):
+    store = TokenStore.local(tmp_path)
+    token = new_task_token()
+    store.open_token(token, TaskCall("X:Y", {}))
+    with pytest.raises(FlowError) as err:
+        store.wait(token, poll_seconds=0.05, heartbeat_seconds=0.2)
+    assert err.value.code == "States.HeartbeatTimeout"

@@ -68,6 +68,12 @@ def fake_fc(rec: Recorded) -> Reply:
     if fn == "raises":
         return Reply(200, {"x-fc-error-type": "UnhandledInvocationError", "x-fc-request-id": "req-2"},
                      json.dumps({"errorMessage": "division by zero", "errorType": "ZeroDivisionError"}).encode())
+    if fn == "leaky-raises":  # a function that puts the request it saw into its error message
+        return Reply(200, {"x-fc-error-type": "UnhandledInvocationError"},
+                     json.dumps({"errorMessage": f"headers seen: {rec.headers}"}).encode())
+    if fn == "leaky":  # a gateway that echoes the request headers into its error response
+        return Reply(400, {"Content-Type": "application/json"},
+                     json.dumps({"Code": "BadRequest", "Message": json.dumps(rec.headers)}).encode())
     if fn == "busy":
         return Reply(429, {}, b'{"Code": "TooManyRequests", "Message": "slow down"}')
     if fn == "svc$fn2":
@@ -81,9 +87,10 @@ def fc_server():
         yield server
 
 
-def runner(fc_server, secret: str = SECRET) -> InvokeFunction:
+def runner(fc_server, secret: str = SECRET, **extra: str) -> InvokeFunction:
     conn = json.dumps({"conn_type": "alibaba_cloud", "extra": {
-        "access_key_id": KEY_ID, "access_key_secret": secret, "region": "cn-hangzhou", "fc_endpoint": fc_server.url}})
+        "access_key_id": KEY_ID, "access_key_secret": secret, "region": "cn-hangzhou", "fc_endpoint": fc_server.url,
+        **extra}})
     return InvokeFunction(environment_lookup({"AIRFLOW_CONN_ALIBABA_CLOUD_DEFAULT": conn}))
 
 
@@ -172,3 +179,23 @@ def test_signature_is_deterministic_for_fixed_date_and_nonce():
     assert "/a%20b/c\na=x%20y&z=1\n" in one.canonical
     assert "SignedHeaders=content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;" in one.headers["Authorization"]
     assert "k" not in one.headers["Authorization"].split("Signature=")[0].replace("Credential", "")
+
+
+CANARY_TOKEN = "CANARY-sts-token-7f3a9c"
+
+
+@pytest.mark.parametrize("fn", ["leaky", "leaky-raises"])
+def test_server_echoing_the_request_never_puts_credentials_into_the_error(fc_server, fn):
+    """The STS token, the callback task token and the signature travel in headers; an endpoint that
+    echoes them into its error text must not carry them into Detail (``--json``, XCom, UI)."""
+    run = runner(fc_server, security_token=CANARY_TOKEN)
+    call = TaskCall("FC:InvokeFunction", {"resourceArn": f"acs:fc:cn-hangzhou:123456:functions/{fn}"},
+                    state_name="S", task_token="CANARY-task-token-42")
+    with pytest.raises(FlowError) as err:
+        run(call)
+    seen = fc_server.requests[-1].headers
+    assert seen["x-acs-security-token"] == CANARY_TOKEN  # it was sent, and echoed ...
+    text = json.dumps(err.value.as_dict())
+    for secret in (CANARY_TOKEN, "CANARY-task-token-42", seen["authorization"].rsplit("Signature=", 1)[1]):
+        assert secret not in text  # ... but never reaches the error
+    assert "***" in err.value.detail

@@ -19,6 +19,8 @@ def echo(rec: Recorded) -> Reply:
         return Reply(200, {"Content-Type": "application/json"}, b'{"a": [1, 2]}')
     if rec.path == "/badjson":
         return Reply(200, {"Content-Type": "application/json"}, b"{nope")
+    if rec.path.startswith("/echo-headers"):  # an endpoint that echoes the request into its error
+        return Reply(502, {"Content-Type": "text/plain"}, f"bad gateway for {rec.raw_path} with {rec.headers}".encode())
     if rec.path.startswith("/status/"):
         code = int(rec.path.rsplit("/", 1)[1])
         return Reply(code, {"Content-Type": "text/plain"}, b"x" * 3000 if code == 500 else b"gone")
@@ -113,3 +115,31 @@ def test_asl_http_invoke_shape_and_status_error(server):
     with pytest.raises(FlowError) as err:
         HttpInvoke()(TaskCall("arn:aws:states:::http:invoke", {"ApiEndpoint": server.url + "/status/404", "Method": "GET"}))
     assert err.value.code == "States.Http.StatusCode.404"
+
+
+CANARY = "CANARY-bearer-5e1d"
+
+
+def test_an_endpoint_echoing_credentials_into_its_error_has_them_masked(server):
+    with pytest.raises(FlowError) as err:
+        http({"url": server.url + "/echo-headers?api_key=CANARY-query-key", "method": "GET",
+              "headers": {"Authorization": f"Bearer {CANARY}", "X-Trace": "visible"}}, task_token="CANARY-cb-token")
+    assert err.value.code == "HTTP.502"
+    assert server.requests[-1].headers["authorization"] == f"Bearer {CANARY}"
+    for secret in (CANARY, "CANARY-query-key", "CANARY-cb-token"):
+        assert secret not in err.value.detail
+    assert "visible" in err.value.detail and "***" in err.value.detail
+    with pytest.raises(FlowError) as err:
+        HttpInvoke()(TaskCall("arn:aws:states:::http:invoke", {
+            "ApiEndpoint": server.url + "/echo-headers", "Method": "GET",
+            "Headers": {"x-api-key": CANARY}}))
+    assert err.value.code == "States.Http.StatusCode.502" and CANARY not in err.value.detail
+
+
+def test_url_userinfo_never_reaches_an_error():
+    with pytest.raises(FlowError) as err:
+        http({"url": "http://user:CANARY-pw@127.0.0.1:9/x", "method": "GET"})
+    assert err.value.code == "HTTP.ConnectionError" and "CANARY-pw" not in str(err.value)
+    with pytest.raises(FlowError) as err:
+        http({"url": "ftp://user:CANARY-pw@127.0.0.1/x", "method": "GET"})
+    assert "CANARY-pw" not in str(err.value)

@@ -16,8 +16,8 @@ from airflow_cloudflow.integrations.mocks import load_mocks
 from airflow_cloudflow.integrations.registry import IntegrationRegistry
 from airflow_cloudflow.integrations.subflow import ChildOutcome, FlowFinder
 from airflow_cloudflow.planning.deferred import (
-    CALLBACK, SUBFLOW, DeferCall, DeferredCalls, DeferringIntegrations, callback_outcome, callback_timeout,
-    child_conf, child_outcome, deferrable, run_deferrable_step,
+    CALLBACK, SUBFLOW, DeferCall, DeferredCalls, DeferringIntegrations, PendingCall, callback_outcome,
+    callback_timeout, child_conf, child_outcome, deferrable, run_deferrable_step,
 )
 from airflow_cloudflow.planning.plan import ChildLocator
 from airflow_cloudflow.planning.steps import Handoff, new_context
@@ -270,3 +270,53 @@ def test_child_conf_and_outcome():
 def test_the_child_locator_plans_the_found_flow(tmp_path):
     (tmp_path / "kid.flow.yaml").write_text(CHILD)
     assert ChildLocator(FlowFinder([tmp_path]))("kid") == ("kid", "finish")
+
+
+ASL_TOKEN = {"StartAt": "S", "States": {"S": {
+    "Type": "Task", "Resource": "arn:aws:states:::http:invoke.waitForTaskToken", "HeartbeatSeconds": 60,
+    "TimeoutSeconds": 600, "Parameters": {"ApiEndpoint": "https://example.test", "Method": "POST",
+                                          "RequestBody": {"token.$": "$$.Task.Token"}},
+    "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.late", "Next": "Late"}],
+    "End": True}, "Late": {"Type": "Pass", "End": True}}}
+
+
+class AslBase(IntegrationRegistry):
+    def __init__(self):
+        super().__init__({"arn:aws:states:::http:invoke": self.http})
+        self.sent = []
+
+    def http(self, call):
+        self.sent.append(call)
+        return {"StatusCode": 200}
+
+
+def test_an_asl_wait_for_task_token_task_defers_like_a_custom_callback(tmp_path):
+    """Under Airflow the token is sent, the task defers on it, and the answer is replayed into the state."""
+    m = load_definition_text(json.dumps(ASL_TOKEN), "parent.asl.json")
+    assert deferrable(m.graph["S"])  # planned as a deferrable task
+    base, store = AslBase(), TokenStore.local(tmp_path)
+    call = deferred(m, DeferredCalls(), base=base, tokens=lambda: store, given=Handoff({"n": 1}, "S"))
+    (sent,) = base.sent
+    assert call.kind == CALLBACK and call.token == sent.task_token == sent.parameters["RequestBody"]["token"]
+    assert (call.max_seconds, call.heartbeat_seconds) == (600, 60)
+    assert PendingCall.from_json(call.to_json()) == call
+
+    store.complete(call.token, Outcome(True, {"ok": True}))
+    answered = DeferredCalls().started(call).answered(callback_outcome(lambda: store.outcome(call.token), call))
+    assert step(m, answered, base=base, tokens=lambda: store, given=Handoff({"n": 1}, "S")).output == {"ok": True}
+
+
+def test_a_missed_heartbeat_under_airflow_is_a_heartbeat_timeout_a_catch_can_route(tmp_path):
+    m = load_definition_text(json.dumps(ASL_TOKEN), "parent.asl.json")
+    store = TokenStore.local(tmp_path)
+    call = deferred(m, DeferredCalls(), base=AslBase(), tokens=lambda: store, given=Handoff({"n": 1}, "S"))
+    outcome = callback_outcome(lambda: store.outcome(call.token), call, lambda: True)
+    assert outcome.code == "States.HeartbeatTimeout"
+    handoff = step(m, DeferredCalls().started(call).answered(outcome), base=AslBase(), tokens=lambda: store,
+                   given=Handoff({"n": 1}, "S"))
+    assert handoff.next == "Late" and handoff.output["late"]["Error"] == "States.HeartbeatTimeout"
+    timed_out = callback_outcome(lambda: None, call)
+    with pytest.raises(FlowError) as err:
+        step(m, DeferredCalls().started(call).answered(timed_out), base=AslBase(), tokens=lambda: store,
+             given=Handoff({"n": 1}, "S"))
+    assert err.value.code == "States.Timeout"

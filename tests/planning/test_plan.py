@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import textwrap
 
 from airflow_cloudflow.dialects import load_definition_text
@@ -146,6 +148,28 @@ def test_parallel_with_catch_is_interpreted_as_one_task():
         - {Type: Pass, Name: B, End: true}
     """))
     assert kinds(p)["A"] == STATE and "X" not in kinds(p)
+
+
+@pytest.mark.parametrize("branch", [
+    "- {Type: Wait, Name: X, Seconds: 5, End: true}",
+    "- {Type: Pass, Name: X, Next: L}\n                - {Type: Choice, Name: L, Branches: [{Condition: $Input.ok, Next: E}], Default: X}"
+    "\n                - {Type: Succeed, Name: E}",
+], ids=["wait", "loop"])
+def test_parallel_with_a_branch_that_waits_or_loops_is_interpreted_as_one_task(branch):
+    """A failing branch must stop a waiting or polling sibling at once: only in-process can it."""
+    p = plan(flow(f"""
+        - Type: Parallel
+          Name: A
+          Branches:
+            - StartAt: X
+              States:
+                {branch}
+            - StartAt: F
+              States:
+                - {{Type: Fail, Name: F, Code: Boom}}
+          End: true
+    """))
+    assert kinds(p)["A"] == STATE and "F" not in kinds(p)
 
 
 def test_distributed_map_reads_processes_shards_and_writes():

@@ -282,3 +282,43 @@ def test_a_redriven_result_writer_reruns_the_failed_children_of_shards_that_succ
     again = map_write_step(interp, m.graph["M"], run, area, redrive)
     assert again.output["Items"] == [{"Body": {"v": i}} for i in range(6)]
     assert map_write_step(interp, m.graph["M"], run, area, redrive).output == again.output  # nothing runs twice
+
+
+ASL_WRITER_MAP = """{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": true,
+  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+    "States": {"P": {"Type": "Pass", "Parameters": {"pair.$": "States.Array($.v, $.v)"}, "OutputPath": "$.pair",
+                     "End": true}}},
+  "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "res"},
+                   "WriterConfig": {"OutputType": "JSONL", "Transformation": "FLATTEN"}}}}}"""
+
+
+def _written(store, details) -> list[str]:
+    with store.open(details["Bucket"], details["Key"]) as fh:
+        manifest = __import__("json").loads(fh.read())
+    out = []
+    for entry in manifest["ResultFiles"]["SUCCEEDED"]:
+        assert entry["Key"].endswith(".jsonl")
+        with store.open(details["Bucket"], entry["Key"]) as fh:
+            out.append(fh.read().decode("utf-8"))
+    return out
+
+
+def test_shards_write_the_writer_config_files_the_interpreter_writes(staging, tmp_path):
+    """WriterConfig goes through the dialect's ResultLayout, which the shards render with."""
+    m = load_definition_text(ASL_WRITER_MAP, "w.asl.json")
+    (tmp_path / "s3" / "out").mkdir(parents=True)
+    stores = StoreResolver.local(tmp_path / "s3")
+    execution_input = {"items": [{"v": i} for i in range(5)]}
+    expected = Interpreter(m, integrations=load_mocks({}), stores=stores, clock=FakeClock()).execute(execution_input)
+    interp = Interpreter(m, integrations=load_mocks({}), stores=stores, clock=FakeClock())
+    given = Handoff(execution_input, "M")
+    ctx = new_context(interp, "exec", given.output, {})
+    run = MapRun.from_json(map_read_step(interp, m.graph["M"], given, ctx, staging, plan_for=TWO_SHARDS_AT_MOST).to_json())
+    area = staging(run.map_run_name)
+    for shard in run.shards:
+        map_process_step(interp, m.graph["M"], run.map_run_name, shard, area, ctx, concurrency=1,
+                         tolerance=run.tolerance, total_items=run.total_items)
+    result = map_write_step(interp, m.graph["M"], run, area, new_context(interp, "exec", given.output, {}))
+    store = stores.for_scheme("s3")
+    assert "".join(_written(store, result.output["ResultWriterDetails"])) == "0\n0\n1\n1\n2\n2\n3\n3\n4\n4\n"
+    assert "".join(_written(store, expected.output["ResultWriterDetails"])) == "0\n0\n1\n1\n2\n2\n3\n3\n4\n4\n"

@@ -172,11 +172,15 @@ class AirflowCluster(StartStop):
     # -- waiting ---------------------------------------------------------------------------
 
     def wait_until(self, probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.5) -> T:
-        """Poll ``probe`` until it returns something truthy; fail with the logs if a component died."""
+        """Poll ``probe`` until it returns something truthy; fail with the logs if a component died.
+        A probe whose API call timed out (the api-server is slow on a loaded machine) is asked again."""
         deadline = time.monotonic() + timeout
         while True:
             self._check_alive()
-            value = probe()
+            try:
+                value = probe()
+            except httpx.TimeoutException:
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:

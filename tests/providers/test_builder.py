@@ -93,3 +93,31 @@ def test_dag_settings_docs_and_params(airflow_home):
     assert set(dag.tags) == {"cloudflow", "team-a"}
     assert dag.params["Items"] == [1, 2]
     assert "## Compiled plan" in dag.doc_md and "Name: built" in dag.doc_md
+
+
+def test_a_distributed_maps_three_tasks_sit_in_one_group_shown_as_the_state(airflow_home):
+    dag = build()
+    tasks = ("Orders", "Orders__process", "Orders__results")
+    assert {(dag.get_task(t).task_group.group_id, dag.get_task(t).task_group.label) for t in tasks} == {
+        ("Orders__map", "Orders")}
+    assert set(dag.task_group_dict["Orders__map"].children) == set(tasks)
+    assert dag.get_task("Call").task_group.group_id is None  # other states stay where they were
+
+
+def test_the_input_schema_types_and_describes_the_trigger_forms_fields(airflow_home):
+    from airflow_cloudflow.providers.builder import build_dag
+
+    schema = {"type": "object", "required": ["bucket"], "properties": {
+        "Items": {"type": "array", "description": "the orders to process", "title": "Orders"},
+        "limit": {"type": "integer", "minimum": 1, "default": 10, "description": "at most this many"},
+        "bucket": {"type": "string", "description": "where the orders are"},
+        "note": {"type": "string"}}}
+    dag = build_dag(load_definition_text(FLOW, "built.flow.yaml"),
+                    DagOptions(default_input={"Items": [1, 2], "other": True}, input_schema=schema))
+    params = {key: dag.params.get_param(key) for key in ("Items", "limit", "bucket", "note", "other")}
+    assert (params["Items"].value, params["Items"].description) == ([1, 2], "the orders to process")
+    assert params["Items"].schema == {"type": "array", "title": "Orders"}
+    assert (params["limit"].value, params["limit"].schema) == (10, {"type": "integer", "minimum": 1})
+    assert params["note"].value is None and params["note"].schema == {"type": ["string", "null"]}
+    assert not params["bucket"].has_value  # required: the form asks for it
+    assert params["other"].value is True and params["other"].schema == {}

@@ -94,6 +94,7 @@ def test_an_invalid_file_becomes_a_marker_dag_and_hides_nothing(tmp_path):
     assert sorted(dags) == [marker_id, "good"]
     marker = dags[marker_id]
     assert marker.tags == {MARKER_TAG}
+    assert marker.dag_display_name == "⚠ INVALID sub/bad.flow.yaml"  # what the DAG list shows
     assert f"{bad}:4:1: CF-E201" in marker.doc_md
     assert "CF-E201" in marker.description
     from airflow.sdk.exceptions import AirflowFailException
@@ -274,7 +275,7 @@ def test_loading_opens_no_network_connection(tmp_path, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     dags = load_flows({}, REPO_DAGS, strict=True)  # the real builder, the example flows
-    assert sorted(dags) == ["choice_retry", "hello", "orders_map"]
+    assert sorted(dags) == ["choice_retry", "hello", "orders_map", "orders_s3_map"]
 
 
 # --------------------------------------------------------------------------- through Airflow's DagBag
@@ -341,7 +342,7 @@ def test_dagbag_keeps_no_half_built_dag_from_a_failing_builder(tmp_path):
 def test_the_repository_dags_folder_imports_clean_with_the_real_builder():
     bag = _dagbag(REPO_DAGS)
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["choice_retry", "hello", "orders_map"]
+    assert sorted(bag.dag_ids) == ["choice_retry", "hello", "orders_map", "orders_s3_map"]
     orders = bag.dags["orders_map"]
     assert any(t.task_id.endswith("__process") for t in orders.tasks)  # the distributed Map was planned
 
@@ -350,7 +351,8 @@ def test_every_example_flow_lints_without_errors_or_warnings():
     from airflow_cloudflow.dialects import lint_path
 
     examples = find_definitions(REPO_DAGS)
-    assert {p.name for p in examples} == {"hello.flow.yaml", "orders_map.flow.yaml", "choice_retry.flow.yaml"}
+    assert {p.name for p in examples} == {"hello.flow.yaml", "orders_map.flow.yaml", "choice_retry.flow.yaml",
+                                          "orders_s3_map.asl.yaml"}
     assert {str(p): [str(i) for i in lint_path(p)] for p in examples} == {str(p): [] for p in examples}
 
 
@@ -360,8 +362,11 @@ def test_every_example_sidecar_is_valid_and_points_at_existing_files():
     choice = load_options(REPO_DAGS / "examples" / "choice_retry.flow.yaml", REPO_DAGS)
     assert Path(choice.mocks).is_file()
     orders = load_options(REPO_DAGS / "examples" / "orders_map.flow.yaml", REPO_DAGS)
-    assert orders.local_store == str((REPO_DAGS.parent / ".demo" / "store").resolve())
+    assert orders.local_store == str((REPO_DAGS / "examples" / "store").resolve())
     assert orders.default_input == {"bucket": "demo-bucket", "object": "orders.csv", "currency": "EUR"}
+    assert (Path(orders.local_store) / "demo-bucket" / orders.default_input["object"]).is_file()
+    s3_orders = load_options(REPO_DAGS / "examples" / "orders_s3_map.asl.yaml", REPO_DAGS)
+    assert (Path(s3_orders.local_store) / "demo-bucket" / s3_orders.default_input["key"]).is_file()
 
 
 def test_a_subfolder_with_its_own_loader_belongs_to_that_loader(tmp_path):
@@ -371,3 +376,107 @@ def test_a_subfolder_with_its_own_loader_belongs_to_that_loader(tmp_path):
     (private / "cloudflow_dags.py").write_text(LOADER_SOURCE)
     assert find_definitions(tmp_path) == [tmp_path / "orders.flow.yaml"]
     assert find_definitions(private) == [private / "orders.flow.yaml"]
+
+
+# --------------------------------------------------------------------------- dag_ids of generic file names
+
+ASL_PASS = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}\n'
+
+
+def test_one_machine_per_folder_under_a_generic_name_each_loads_with_its_path_id(tmp_path):
+    write(tmp_path, "orders/statemachine/statemachine.asl.json", ASL_PASS)
+    write(tmp_path, "billing/statemachine/statemachine.asl.json", ASL_PASS)
+    write(tmp_path, "a/definition.asl.json", ASL_PASS)
+    write(tmp_path, "b/definition.asl.json", ASL_PASS)
+    write(tmp_path, "unique/report.asl.json", ASL_PASS)
+    dags, _ = _load(tmp_path)
+    assert sorted(dags) == ["a.definition", "b.definition", "billing.statemachine.statemachine",
+                            "orders.statemachine.statemachine", "report"]
+
+
+def test_the_path_id_is_the_same_on_a_worker_that_builds_one_dag(tmp_path, monkeypatch):
+    write(tmp_path, "a/definition.asl.json", ASL_PASS)
+    write(tmp_path, "b/definition.asl.json", ASL_PASS)
+    builder = RecordingBuilder()
+    monkeypatch.setenv(PARSING_ENV, "b.definition")
+    dags, _ = _load(tmp_path, builder=builder)
+    assert list(dags) == ["b.definition"] and builder.built == ["definition"]
+
+
+def test_a_sidecar_dag_id_overrides_the_derived_one(tmp_path, monkeypatch):
+    write(tmp_path, "a/definition.asl.json", ASL_PASS)
+    write(tmp_path, "a/definition.airflow.yaml", "dag_id: orders_v2\n")
+    write(tmp_path, "b/definition.asl.json", ASL_PASS)
+    write_flow(tmp_path, "c/x.flow.yaml", "x")
+    write(tmp_path, "c/x.airflow.yaml", "dag_id: x.renamed\n")
+    dags, _ = _load(tmp_path)
+    assert sorted(dags) == ["definition", "orders_v2", "x.renamed"]
+    monkeypatch.setenv(PARSING_ENV, "x.renamed")  # a worker finds the flow behind a sidecar dag_id
+    loader.clear_caches()
+    assert list(_load(tmp_path)[0]) == ["x.renamed"]
+
+
+def test_a_collision_that_remains_names_both_files_and_says_how_to_fix_it(tmp_path):
+    one = write(tmp_path, "a/definition.asl.json", ASL_PASS)
+    write(tmp_path, "a/definition.airflow.yaml", "dag_id: same\n")
+    two = write(tmp_path, "b/other.asl.json", ASL_PASS)
+    write(tmp_path, "b/other.airflow.yaml", "dag_id: same\n")
+    dags, _ = _load(tmp_path)
+    assert sorted(dags) == ["cloudflow_invalid__a.definition.asl.json", "cloudflow_invalid__b.other.asl.json"]
+    doc = dags["cloudflow_invalid__a.definition.asl.json"].doc_md
+    assert f"{one}:1:1: CF-E500 dag_id 'same'" in doc and str(two) in doc and "set 'dag_id:' in a sidecar" in doc
+
+
+def test_a_cloudflow_name_keeps_its_id_and_the_same_named_asl_file_moves_to_its_path(tmp_path):
+    write_flow(tmp_path, "orders.flow.yaml", "orders")
+    write(tmp_path, "aws/orders.asl.json", ASL_PASS)
+    dags, _ = _load(tmp_path)
+    assert sorted(dags) == ["aws.orders", "orders"]
+
+
+def test_dag_id_in_folder_defaults_is_refused(tmp_path):
+    write(tmp_path, "a/definition.asl.json", ASL_PASS)
+    defaults = write(tmp_path, "cloudflow.defaults.yaml", "dag_id: shared\n")
+    dags, _ = _load(tmp_path)
+    assert f"{defaults}:1:1: CF-E112 'dag_id' belongs in a definition's sidecar" in dags[
+        "cloudflow_invalid__a.definition.asl.json"].doc_md
+
+
+# --------------------------------------------------------------------------- definition substitutions
+
+ASL_TEMPLATE = ('{"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,\n'
+                '  "Resource": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Fn}"}}}\n')
+
+
+def test_substitutions_from_folder_defaults_and_sidecar_fill_the_definition(tmp_path):
+    write(tmp_path, "cloudflow.defaults.yaml",
+          "definition_substitutions:\n  AWS::Region: cn-north-1\n  AWS::AccountId: '123456789012'\n  Fn: default\n")
+    write(tmp_path, "team/orders.asl.json", ASL_TEMPLATE)
+    write(tmp_path, "team/orders.airflow.yaml", "definition_substitutions:\n  Fn: charge\n")
+    builder = RecordingBuilder()
+    dags, _ = _load(tmp_path, builder=builder)
+    assert list(dags) == ["orders"]
+    assert '"arn:aws-cn:lambda:cn-north-1:123456789012:function:charge"' in dags["orders"].doc_md
+    assert builder.options["orders"].definition_substitutions == {
+        "AWS::Region": "cn-north-1", "AWS::AccountId": "123456789012", "Fn": "charge"}
+
+
+def test_an_unresolved_placeholder_makes_a_marker_saying_where_to_supply_it(tmp_path):
+    path = write(tmp_path, "orders.asl.json", ASL_TEMPLATE)
+    write(tmp_path, "orders.airflow.yaml", "definition_substitutions:\n  Fn: f\n  AWS::AccountId: '1'\n")
+    dags, _ = _load(tmp_path)
+    doc = dags["cloudflow_invalid__orders.asl.json"].doc_md
+    assert f"{path}:2:45: CF-E130 unresolved substitution '${{AWS::Region}}': give it a value under " \
+           "'definition_substitutions:' in orders.airflow.yaml" in doc
+    assert doc.count("CF-E130") == 1
+
+
+def test_a_worker_loads_a_sidecar_flow_only_when_its_sidecar_names_a_dag_id(tmp_path, monkeypatch):
+    write_flow(tmp_path, "a.flow.yaml", "a")
+    write(tmp_path, "a.airflow.yaml", "tags: [x]\n")
+    write_flow(tmp_path, "b.flow.yaml", "b")
+    write(tmp_path, "b.airflow.yaml", "dag_id: b_prod\n")
+    write_flow(tmp_path, "c.flow.yaml", "c")
+    seen = _record_loads(monkeypatch)
+    monkeypatch.setenv(PARSING_ENV, "c")
+    assert list(_load(tmp_path)[0]) == ["c"] and sorted(seen) == ["b.flow.yaml", "c.flow.yaml"]

@@ -159,3 +159,11 @@ def test_the_sidecar_shares_the_definition_stem(tmp_path, definition, sidecar):
 def test_sidecar_yml_spelling_is_found_too(tmp_path):
     write(tmp_path, "x.airflow.yml", "retries: 4\n")
     assert _options(tmp_path).retries == 4
+
+
+def test_an_input_schema_is_kept_and_a_bad_one_is_named_with_its_line(tmp_path):
+    options = _options(tmp_path, "input_schema:\n  properties:\n    bucket: {type: string, description: where}\n")
+    assert options.input_schema == {"properties": {"bucket": {"type": "string", "description": "where"}}}
+    bad = _issues(tmp_path / "b", "retries: 1\ninput_schema:\n  properties:\n    n: {type: int}\n")
+    assert len(bad) == 1 and ":2:1: CF-E110 input_schema: property 'n': unknown JSON Schema type 'int'" in bad[0]
+    assert "type object" in _issues(tmp_path / "c", "input_schema: {type: array}\n")[0]

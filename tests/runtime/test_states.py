@@ -371,6 +371,75 @@ def test_uncaught_branch_failure_fails_parallel():
     assert r.error.code == "Inner.Bad" and r.failed_state == "P"
 
 
+POLLING_AND_FAILING = """
+- Type: Parallel
+  Name: P
+  Branches:
+    - StartAt: W
+      States:
+        - Type: Wait
+          Name: W
+          Seconds: 1
+          Next: C
+        - Type: Choice
+          Name: C
+          Branches:
+            - Condition: $Input.done == true
+              Next: S
+          Default: W
+        - Type: Succeed
+          Name: S
+    - StartAt: F
+      States:
+        - Type: Fail
+          Name: F
+          Code: Boom
+  End: true
+"""
+
+
+def _timed(states_yaml: str, input=None):
+    import time
+
+    from airflow_cloudflow.runtime.clock import SystemClock
+
+    started = time.monotonic()
+    result = run(states_yaml, input, clock=SystemClock())
+    return result, time.monotonic() - started
+
+
+def test_a_failing_branch_stops_a_polling_sibling_at_once():
+    """As Step Functions: an uncaught branch failure stops the other branches (docs/semantics.md)."""
+    r, took = _timed(POLLING_AND_FAILING)
+    assert (r.error.code, r.failed_state) == ("Boom", "P") and took < 1.5
+
+
+def test_a_failing_inline_map_iteration_stops_the_waiting_ones():
+    r, took = _timed("""
+- Type: Map
+  Name: M
+  ItemsPath: $Input.xs
+  Processor:
+    StartAt: C
+    States:
+      - Type: Choice
+        Name: C
+        Branches:
+          - Condition: $Input == 2
+            Next: F
+        Default: Long
+      - Type: Wait
+        Name: Long
+        Seconds: 60
+        End: true
+      - Type: Fail
+        Name: F
+        Code: Boom
+  End: true
+""", {"xs": [1, 2, 3]})
+    assert r.error.code == "Boom" and took < 5
+
+
 # ----------------------------------------------------------------- inline Map
 
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from airflow_cloudflow.exceptions import NoSuchBucket, NoSuchObject
+from airflow_cloudflow.exceptions import NoSuchBucket, NoSuchObject, StoreError
 from airflow_cloudflow.storage.local import TMP_PREFIX, LocalStore
 from airflow_cloudflow.storage.urls import UnsafeKey
 
@@ -70,13 +70,75 @@ def test_unsafe_keys_refused(store, key):
         store.open("bkt", key)
 
 
-def test_symlink_out_of_bucket_refused(store, tmp_path):
+def test_symlink_out_of_bucket_is_not_an_object(store, tmp_path):
     outside = tmp_path / "secret.txt"
     outside.write_bytes(b"secret")
     os.symlink(outside, tmp_path / "bkt" / "link")
-    with pytest.raises(UnsafeKey):
+    with pytest.raises(NoSuchObject):
         store.open("bkt", "link")
+    with pytest.raises(NoSuchObject):
+        store.head("bkt", "link")
+    with pytest.raises(UnsafeKey):
+        store.put("bkt", "link", b"overwrite")
+    assert outside.read_bytes() == b"secret"
+
+
+def test_listing_shows_only_regular_files_and_never_follows_links(store, tmp_path):
+    """A link to a file outside the store would reveal its size and MD5; a FIFO or a link to
+    /dev/zero would hang the listing (each read to the end for the ETag)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    bucket = tmp_path / "bkt"
+    store.put("bkt", "real", b"x")
+    os.symlink(outside / "secret.txt", bucket / "file-link")
+    os.symlink(outside, bucket / "dir-link")
+    os.symlink(bucket / "real", bucket / "inside-link")
+    os.symlink("/dev/zero", bucket / "zero")
+    os.mkfifo(bucket / "fifo")
+    assert [i.key for i in store.list("bkt")] == ["real"]
+    for key in ["dir-link/secret.txt", "fifo", "zero", "inside-link"]:
+        with pytest.raises(NoSuchObject):
+            store.open("bkt", key)
+
+
+def test_symlinked_bucket_directory_is_no_bucket(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "k").write_bytes(b"secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink(outside, root / "bkt")
+    with pytest.raises(NoSuchBucket):
+        list(LocalStore(root).list("bkt"))
+
+
+@pytest.mark.parametrize("key", ["./x", "a/./x", "a//x", "x/", "."])
+def test_keys_a_directory_cannot_represent_are_refused(store, key):
+    """OSS/S3 keys are opaque: ``./x`` is not ``x``, so the local store refuses it rather than
+    serving ``x`` under another name."""
+    store.put("bkt", "x", b"one")
+    with pytest.raises(UnsafeKey):
+        store.put("bkt", key, b"two")
+    with pytest.raises(UnsafeKey):
+        store.open("bkt", key)
+    with pytest.raises(UnsafeKey):
+        store.copy("bkt", "x", "bkt", key)
+    assert store.open("bkt", "x").read() == b"one"
 
 
 def test_repr_names_root(store, tmp_path):
     assert str(tmp_path) in repr(store)
+
+
+def test_a_key_that_is_also_a_prefix_is_a_store_error_not_an_os_error(store):
+    """Issue 14: a ResultWriter prefix equal to an existing object raised ``NotADirectoryError``."""
+    store.put("bkt", "taken", b"an object")
+    for write in (lambda: store.put("bkt", "taken/part-0.json", b"{}"),
+                  lambda: store.copy("bkt", "taken", "bkt", "taken/copy")):
+        with pytest.raises(StoreError) as err:
+            write()
+        assert "prefix" in str(err.value) and "taken/" in str(err.value)
+    store.put("bkt", "dir/child", b"x")
+    with pytest.raises(StoreError):
+        store.put("bkt", "dir", b"the folder is in the way")

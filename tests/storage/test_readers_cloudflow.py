@@ -116,6 +116,19 @@ def test_json_malformed_names_byte_offset(backend, body, fragment):
     assert fragment in detail and "byte offset" in detail
 
 
+@pytest.mark.parametrize("body, fragment", [
+    ("[1, " + "9" * 4301 + "]", "4300 digits"),
+    ("[1, 1e400]", "beyond the range of a double"),
+    ("[NaN]", "NaN"),
+    ("[" + "[" * 300 + "]" * 300 + "]", "nested deeper than 200"),
+])
+def test_json_list_element_that_json_cannot_carry_is_a_reader_error(backend, body, fragment):
+    """Issue 14: a 4,301-digit integer used to raise ``ValueError`` out of the reader."""
+    backend.put("h.json", body)
+    detail = reader_error(backend, "OSS_JSON_LIST", ObjectName="h.json")
+    assert fragment in detail and "byte offset" in detail
+
+
 # ------------------------------------------------------------------ OSS_OBJECTS
 
 

@@ -57,3 +57,15 @@ def test_reader_error_on_transient_fault_exhaustion_names_object(server):
     with pytest.raises(FlowError) as err:
         list(read_items(store, "OSS_CSV", {"Bucket": "env-bucket", "ObjectName": "x.csv"}))
     assert "env-bucket/x.csv" in err.value.detail and "SlowDown" in err.value.detail
+
+
+def test_a_server_echoing_the_secret_into_its_error_code_has_it_masked(server):
+    from airflow_cloudflow.exceptions import StoreError
+    from airflow_cloudflow.storage.retry import NO_RETRY
+
+    server.create_bucket("env-bucket")
+    server.put_object("env-bucket", "k", b"v")
+    server.inject_faults(1, status=500, code=server.access_key_secret)
+    with pytest.raises(StoreError) as err:
+        server.store(retry=NO_RETRY).open("env-bucket", "k")
+    assert server.access_key_secret not in str(err.value) and "***" in str(err.value)

@@ -73,3 +73,64 @@ def test_nan_output_is_the_writer_error(tmp_path):
     with pytest.raises(FlowError) as err:
         write_results(_local(tmp_path), bucket="bkt", prefix="p", map_run_arn=ARN, children=[child])
     assert err.value.code == "States.ResultWriterFailed" and "c0" in err.value.detail
+
+
+# --------------------------------------------------------------------------- WriterConfig with a Resource
+
+
+def kid_out(i, output, status="Succeeded"):
+    child = kid(i, status)
+    return ChildExecution(**{**child.__dict__, "output": output}) if status == "Succeeded" else child
+
+
+def _text(backend, key):
+    with backend.store.open(backend.bucket, key) as fh:
+        return fh.read().decode("utf-8")
+
+
+@pytest.mark.parametrize("how, expected", [
+    ("COMPACT", [{"r": 0}, [1, 2], []]),
+    ("FLATTEN", [{"r": 0}, 1, 2]),
+])
+def test_compact_and_flatten_write_the_outputs_and_failed_children_stay_full_records(backend, how, expected):
+    children = [kid_out(0, {"r": 0}), kid_out(1, [1, 2]), kid_out(2, []), kid(3, "Failed")]
+    out = write_results(backend.store, bucket=backend.bucket, prefix="p", map_run_arn=ARN, children=children,
+                        writer_config={"OutputType": "JSON", "Transformation": how})
+    files = out["manifest"]["ResultFiles"]
+    assert read(backend, files["SUCCEEDED"][0]["Key"]) == expected
+    [bad] = read(backend, files["FAILED"][0]["Key"])
+    assert bad["Status"] == "FAILED" and bad["Name"] == "c3"
+
+
+def test_jsonl_output_is_one_value_per_line_in_jsonl_files(backend):
+    children = [kid_out(0, {"r": 0}), kid_out(1, [1, 2]), kid(2, "Failed")]
+    out = write_results(backend.store, bucket=backend.bucket, prefix="p", map_run_arn=ARN, children=children,
+                        writer_config={"OutputType": "JSONL", "Transformation": "FLATTEN"})
+    files = out["manifest"]["ResultFiles"]
+    assert files["SUCCEEDED"][0]["Key"] == "p/0f8e-uuid/SUCCEEDED_0.jsonl"
+    assert _text(backend, files["SUCCEEDED"][0]["Key"]) == '{"r":0}\n1\n2\n'
+    [line] = _text(backend, files["FAILED"][0]["Key"]).splitlines()
+    assert json.loads(line)["Status"] == "FAILED"
+    none = write_results(backend.store, bucket=backend.bucket, prefix="n", map_run_arn=ARN, children=children[:1],
+                         writer_config={"OutputType": "JSONL"})
+    [record] = _text(backend, none["manifest"]["ResultFiles"]["SUCCEEDED"][0]["Key"]).splitlines()
+    assert json.loads(record)["Output"] == '{"r":0}'
+
+
+def test_flatten_of_empty_outputs_only_writes_no_file(backend):
+    out = write_results(backend.store, bucket=backend.bucket, prefix="e", map_run_arn=ARN, children=[kid_out(0, [])],
+                        writer_config={"Transformation": "FLATTEN"})
+    assert out["manifest"]["ResultFiles"]["SUCCEEDED"] == []
+
+
+def test_express_children_get_express_execution_arns(tmp_path):
+    """``ExecutionType: EXPRESS``: ``arn:…:express:<machine>/<label>:<map run>:<child>``."""
+    from airflow_cloudflow.storage.local import LocalStore
+
+    store = LocalStore(tmp_path)
+    store.create_bucket("out")
+    write_results(store, bucket="out", prefix="", map_run_arn=ARN, children=[kid(0)], express=True)
+    manifest = read(type("B", (), {"store": store, "bucket": "out"}), "0f8e-uuid/manifest.json")
+    record = read(type("B", (), {"store": store, "bucket": "out"}), manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])[0]
+    assert record["ExecutionArn"] == "arn:aws:states:us-east-1:111111111111:express:sm/TestMap:0f8e-uuid:c0"
+    assert record["StateMachineArn"] == "arn:aws:states:us-east-1:111111111111:stateMachine:sm/TestMap"

@@ -121,9 +121,12 @@ class ServerHandle:
             self.put_object(obj["bucket"], obj["key"], body)
 
     # ---------------------------------------------------------------- faults
-    def inject_faults(self, count: int, status: int = 503, code: str = "SlowDown") -> None:
-        """The next ``count`` requests fail with ``status``/``code`` (see ``faults.py``)."""
+    def inject_faults(self, count: int, status: int = 503, code: str = "SlowDown", reset_after: int | None = None) -> None:
+        """The next ``count`` requests fail with ``status``/``code``; with ``reset_after``, the next
+        ``count`` object GETs are reset after that many body bytes (see ``faults.py``)."""
         url = f"{self.endpoint}/__faults__?count={count}&status={status}&code={code}"
+        if reset_after is not None:
+            url += f"&reset_after={reset_after}"
         urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).read()
 
     def faults_served(self) -> int:

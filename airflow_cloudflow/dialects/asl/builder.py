@@ -17,6 +17,8 @@ from typing import Any
 from airflow_cloudflow.diagnostics import Issue
 from airflow_cloudflow.expressions.asl.choice import ChoiceSyntaxError, JsonataCondition, compile_rule
 from airflow_cloudflow.expressions.asl.jsonata_expr import compile_jsonata, is_jsonata
+from airflow_cloudflow.partitions import waits_for_token
+from airflow_cloudflow.validation.catalogue import ASL_MAX_SECONDS
 from airflow_cloudflow.model import (
     AslIO, Choice, ChoiceBranch, Expression, Fail, Literal, Map, Parallel, Pass, State, StateGraph,
     StateMachine, Succeed, Task, Wait,
@@ -63,6 +65,8 @@ JSONATA_KEYS: dict[str, tuple[str, ...]] = {
         "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage", "Label", "Retry", "Catch"),
 }
 GRAPH_KEYS = ("StartAt", "States", "Comment", "ProcessorConfig")
+JSONATA_CHOICE_KEYS = ("Condition", "Next", "Comment", "Assign", "Output")
+QUERY_LANGUAGES = (JSONPATH, JSONATA)
 
 
 def machine_name(file: str | None) -> str:
@@ -97,6 +101,9 @@ class AslBuilder:
         r.check_keys(raw, TOP_KEYS, "", "the state machine")
         language = self.language(raw, "", JSONPATH)
         timeout = r.integer(raw, "TimeoutSeconds", "")
+        if timeout is not None and not 0 <= timeout <= ASL_MAX_SECONDS:
+            r.report("ASL-E321", f"TimeoutSeconds must be 0-{ASL_MAX_SECONDS}, got {timeout}", "/TimeoutSeconds")
+            timeout = None
         return StateMachine(
             name=machine_name(self.file), graph=self.graph(raw, "", "the state machine", language),
             dialect=DIALECT, description=r.string(raw, "Comment", ""), spec_version=raw.get("Version"),
@@ -105,7 +112,7 @@ class AslBuilder:
 
     def language(self, raw: dict, pointer: str, inherited: str) -> str:
         value = raw.get("QueryLanguage", inherited)
-        if value not in (JSONPATH, JSONATA):
+        if value not in QUERY_LANGUAGES:
             self.r.report("ASL-E301", f"QueryLanguage must be 'JSONPath' or 'JSONata', got {json.dumps(value)}",
                           child(pointer, "QueryLanguage"))
             return inherited
@@ -118,6 +125,8 @@ class AslBuilder:
         r = self.r
         start_at = r.string(raw, "StartAt", pointer, required=True, what=what)
         states_raw = r.mapping(raw, "States", pointer, required=True, what=what)
+        if states_raw == {}:
+            r.report("CF-E110", "'States' must hold at least one state", child(pointer, "States"))
         states: list[State] = []
         for name, item in (states_raw or {}).items():
             sp = child(child(pointer, "States"), name)
@@ -203,7 +212,7 @@ class AslBuilder:
         timestamp = None
         key = given[0] if given else None
         if key == "Seconds":
-            seconds = f.dynamic(raw, "Seconds", pointer, language)
+            seconds = f.dynamic(raw, "Seconds", pointer, language, maximum=ASL_MAX_SECONDS)
             seconds = seconds.template if seconds is not None else Literal(None)
         elif key == "SecondsPath":
             seconds = f.path(raw, "SecondsPath", pointer, nullable=False) or Literal(None)
@@ -218,10 +227,12 @@ class AslBuilder:
     def _task(self, raw, pointer, language, common) -> State:
         r, f = self.r, self.f
         resource = r.string(raw, "Resource", pointer, required=True, what=f"Task state {common['name']!r}") or ""
-        timeout = f.dynamic(raw, "TimeoutSeconds", pointer, language)
-        heartbeat = f.dynamic(raw, "HeartbeatSeconds", pointer, language)
+        timeout = f.dynamic(raw, "TimeoutSeconds", pointer, language, maximum=ASL_MAX_SECONDS)
+        heartbeat = f.dynamic(raw, "HeartbeatSeconds", pointer, language, maximum=ASL_MAX_SECONDS)
         io = common["asl"]
-        return Task(action=resource, parameters=io.parameters,
+        # ".waitForTaskToken": the Task waits for its token, as CloudFlow's WaitForCustomCallback does
+        mode = {"task_mode": "WaitForCustomCallback"} if waits_for_token(resource) else {}
+        return Task(action=resource, parameters=io.parameters, **mode,
                     timeout=timeout.template if timeout else None,
                     heartbeat=heartbeat.template if heartbeat else None,
                     retry=f.retry(raw, pointer), catch=f.catch(raw, pointer, language), **common)
@@ -251,7 +262,7 @@ class AslBuilder:
             if not isinstance(item, dict) or not is_jsonata(item.get("Condition")):
                 r.report("ASL-E402", "a JSONata Choice rule needs 'Condition': '{% … %}'", bp)
                 return None
-            r.check_keys(item, ("Condition", "Next", "Comment", "Assign", "Output"), bp, "a Choice rule")
+            r.check_keys(item, JSONATA_CHOICE_KEYS, bp, "a Choice rule")
             try:
                 expr = compile_jsonata(item["Condition"], "Condition")
             except Exception as exc:  # noqa: BLE001 - reported, never raised

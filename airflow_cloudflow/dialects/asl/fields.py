@@ -16,14 +16,17 @@ from airflow_cloudflow.expressions.asl.jsonata_expr import compile_jsonata_templ
 from airflow_cloudflow.expressions.asl.jsonpath import compile_path, compile_reference_path
 from airflow_cloudflow.model import AslIO, CatchRule, DynamicValue, Expression, Literal, RetryRule, Template
 from airflow_cloudflow.dialects.fields import FieldReader, child, type_name
-from airflow_cloudflow.dialects.yaml_nodes import YamlDocument, load_yaml
+from airflow_cloudflow.dialects.yaml_nodes import UNPORTABLE_VALUE, YamlDocument, load_yaml
+from airflow_cloudflow.jsonvalues import RejectedJson, loads_strict
 from airflow_cloudflow.diagnostics import ERROR, Issue
+from airflow_cloudflow.validation import catalogue as cat
 
 JSONPATH, JSONATA = "JSONPath", "JSONata"
 ALL = "States.ALL"
 RETRY_KEYS = ("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy",
               "Comment")
 CATCH_KEYS = ("ErrorEquals", "Next", "ResultPath", "Comment", "Output", "Assign")
+JITTER_STRATEGIES = ("FULL", "NONE")
 
 
 def load_document(text: str, file: str | None) -> YamlDocument:
@@ -33,10 +36,14 @@ def load_document(text: str, file: str | None) -> YamlDocument:
     if not (file or "").lower().endswith(".json") and not text.lstrip().startswith("{"):
         return load_yaml(text, file)
     try:
-        data = json.loads(text)
+        data = loads_strict(text)
     except json.JSONDecodeError as exc:
         doc = YamlDocument()
         doc.issues.append(Issue(file, exc.lineno, exc.colno, "ASL-E100", f"JSON syntax error: {exc.msg}", ERROR, ""))
+        return doc
+    except RejectedJson as exc:  # NaN, Infinity, a huge integer, deep nesting: never into a run
+        doc = YamlDocument()
+        doc.issues.append(Issue(file, 1, 1, UNPORTABLE_VALUE, f"{exc}", ERROR, ""))
         return doc
     doc = load_yaml(text, file)
     if doc.data is None or doc.issues:
@@ -67,7 +74,7 @@ class AslFields:
         where = child(pointer, key)
         if value is None and nullable:
             return Literal(None)
-        if not isinstance(value, str) or not value.startswith("$"):
+        if not isinstance(value, str) or not value.lstrip(" ").startswith("$"):
             self.r.report("ASL-E401", f"{key!r} must be a path starting with '$', got {json.dumps(value)}", where)
             return None
         try:
@@ -92,8 +99,10 @@ class AslFields:
             self._syntax(exc, pointer, f"{'JSONata expression' if language == JSONATA else 'payload'} in {field!r}")
             return Literal(None)
 
-    def dynamic(self, raw: dict, key: str, pointer: str, language: str, *, number: str = "integer") -> DynamicValue | None:
-        """A number written as ``key`` (literal, or JSONata ``{% %}``) or as ``keyPath``."""
+    def dynamic(self, raw: dict, key: str, pointer: str, language: str, *, number: str = "integer",
+                maximum: int | None = None) -> DynamicValue | None:
+        """A number written as ``key`` (literal, or JSONata ``{% %}``) or as ``keyPath``; a literal
+        above ``maximum`` (AWS's range for seconds fields) is ``ASL-E321``."""
         path_key = key + "Path"
         if key in raw and path_key in raw:
             self.r.report("ASL-E303", f"give either {key!r} or {path_key!r}, not both", child(pointer, path_key))
@@ -113,6 +122,9 @@ class AslFields:
             ok = ok and float(value).is_integer()
         if not ok or value < 0:
             self.r.report("ASL-E304", f"{key!r} must be a non-negative {number}, got {json.dumps(value)}", child(pointer, key))
+            return None
+        if maximum is not None and value > maximum:
+            self.r.report("ASL-E321", f"{key!r} must be at most {maximum}, got {json.dumps(value)}", child(pointer, key))
             return None
         return DynamicValue(field=key, template=Literal(value))
 
@@ -152,7 +164,7 @@ class AslFields:
 
     def _errors(self, item: dict, rp: str) -> tuple[str, ...]:
         errors = self.r.string_list(item, "ErrorEquals", rp, required=True, what="a Retry/Catch rule") or ()
-        if not errors and "ErrorEquals" in item:
+        if not errors and item.get("ErrorEquals") == []:
             self.r.report("ASL-E305", "ErrorEquals must name at least one error", child(rp, "ErrorEquals"))
         if ALL in errors and len(errors) > 1:
             self.r.report("ASL-E306", "States.ALL must appear alone in its ErrorEquals", child(rp, "ErrorEquals"))
@@ -168,7 +180,8 @@ class AslFields:
                 continue
             rows.append((item, rp))
         for n, (item, rp) in enumerate(rows):
-            if ALL in (item.get("ErrorEquals") or ()) and n != len(rows) - 1:
+            errors = item.get("ErrorEquals")
+            if isinstance(errors, list) and ALL in errors and n != len(rows) - 1:
                 self.r.report("ASL-E307", f"a {key} rule with States.ALL must be the last one", child(rp, "ErrorEquals"))
         return rows
 
@@ -183,14 +196,14 @@ class AslFields:
             rate = r.number(item, "BackoffRate", rp)
             delay = r.integer(item, "MaxDelaySeconds", rp)
             jitter = r.string(item, "JitterStrategy", rp)
-            if jitter is not None and jitter not in ("FULL", "NONE"):
+            if jitter is not None and jitter not in JITTER_STRATEGIES:
                 r.report("ASL-E308", f"JitterStrategy must be FULL or NONE, got {jitter!r}", child(rp, "JitterStrategy"))
-            if attempts is not None and attempts < 0:
-                r.report("ASL-E308", "MaxAttempts must be >= 0", child(rp, "MaxAttempts"))
-            if interval is not None and interval < 1:
-                r.report("ASL-E308", "IntervalSeconds must be >= 1", child(rp, "IntervalSeconds"))
-            if rate is not None and rate < 1:
-                r.report("ASL-E308", "BackoffRate must be >= 1.0", child(rp, "BackoffRate"))
+            for key, value, low, high in (("MaxAttempts", attempts, 0, cat.ASL_MAX_SECONDS),
+                                          ("IntervalSeconds", interval, 1, cat.ASL_MAX_SECONDS),
+                                          ("BackoffRate", rate, 1.0, cat.MAX_BACKOFF_RATE),
+                                          ("MaxDelaySeconds", delay, 1, cat.ASL_MAX_DELAY_SECONDS)):
+                if value is not None and not low <= value <= high:
+                    r.report("ASL-E308", f"{key} must be {low}-{high:.0f}, got {value if isinstance(value, int) else f'{value:g}'}", child(rp, key))
             out.append(RetryRule(
                 errors=self._errors(item, rp), max_attempts=3 if attempts is None else attempts,
                 interval_seconds=1 if interval is None else interval, backoff_rate=2.0 if rate is None else rate,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_cloudflow.partitions import in_aws_partition
 from airflow_cloudflow.model import (
     AslMapConfig, ItemBatcher, ItemReader, Literal, Map, ResultWriter, StateGraph,
 )
 from airflow_cloudflow.dialects.asl.fields import JSONATA
+from airflow_cloudflow.dialects.asl.map_options import check_reader_config, check_writer_config
 from airflow_cloudflow.dialects.fields import child
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,6 +30,17 @@ READER_RESOURCES = ("arn:aws:states:::s3:getObject", "arn:aws:states:::s3:listOb
 READER_CONFIG_KEYS = ("InputType", "CSVHeaderLocation", "CSVHeaders", "CSVDelimiter", "MaxItems", "MaxItemsPath",
                       "Transformation", "ManifestType", "ItemsPointer")
 WRITER_RESOURCE = "arn:aws:states:::s3:putObject"
+PROCESSOR_KEYS = ("StartAt", "States", "Comment", "ProcessorConfig")
+PROCESSOR_CONFIG_KEYS = ("Mode", "ExecutionType")
+BATCHER_KEYS = ("MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath",
+                "BatchInput")
+READER_KEYS = ("Resource", "ReaderConfig")  # plus Parameters (JSONPath) or Arguments (JSONata)
+WRITER_KEYS = ("Resource", "WriterConfig")  # plus Parameters (JSONPath) or Arguments (JSONata)
+
+
+def arguments_key(language: str) -> str:
+    """Where an ItemReader/ResultWriter takes its request: ``Arguments`` in JSONata, else ``Parameters``."""
+    return "Arguments" if language == JSONATA else "Parameters"
 
 
 def label_problem(label: str) -> str | None:
@@ -64,10 +77,10 @@ class AslMapBuilder:
         pp = child(pointer, key)
         mode, execution_type = "INLINE", None
         if proc is not None:
-            r.check_keys(proc, ("StartAt", "States", "Comment", "ProcessorConfig"), pp, f"the {key} of {name!r}")
+            r.check_keys(proc, PROCESSOR_KEYS, pp, f"the {key} of {name!r}")
             config = r.mapping(proc, "ProcessorConfig", pp) or {}
             cp = child(pp, "ProcessorConfig")
-            r.check_keys(config, ("Mode", "ExecutionType"), cp, "ProcessorConfig")
+            r.check_keys(config, PROCESSOR_CONFIG_KEYS, cp, "ProcessorConfig")
             mode = config.get("Mode", "INLINE")
             if mode not in MODES:
                 r.report("ASL-E312", f"ProcessorConfig Mode must be INLINE or DISTRIBUTED, got {mode!r}", child(cp, "Mode"))
@@ -120,8 +133,7 @@ class AslMapBuilder:
         )
 
     def _arguments(self, raw: dict, pointer: str, language: str) -> Any:
-        key = "Arguments" if language == JSONATA else "Parameters"
-        return self.f.payload(raw, key, pointer, language)
+        return self.f.payload(raw, arguments_key(language), pointer, language)
 
     def reader(self, raw: dict, pointer: str, language: str) -> ItemReader | None:
         r = self.r
@@ -129,15 +141,16 @@ class AslMapBuilder:
         if reader is None:
             return None
         rp = child(pointer, "ItemReader")
-        args = "Arguments" if language == JSONATA else "Parameters"
-        r.check_keys(reader, ("Resource", args, "ReaderConfig"), rp, "ItemReader")
-        resource = r.string(reader, "Resource", rp, required=True, what="ItemReader") or ""
+        r.check_keys(reader, READER_KEYS + (arguments_key(language),), rp, "ItemReader")
+        resource = in_aws_partition(r.string(reader, "Resource", rp, required=True, what="ItemReader") or "")
         if resource and resource not in READER_RESOURCES:
             r.report("ASL-E315", f"unsupported ItemReader Resource {resource!r} (s3:getObject or s3:listObjectsV2)",
                      child(rp, "Resource"))
         config = r.mapping(reader, "ReaderConfig", rp) or {}
         cp = child(rp, "ReaderConfig")
         r.check_keys(config, READER_CONFIG_KEYS, cp, "ReaderConfig")
+        if resource in READER_RESOURCES:
+            check_reader_config(config, resource, cp, r.report)
         max_items = self.f.dynamic(config, "MaxItems", cp, language)
         rest = {k: v for k, v in config.items() if k not in ("MaxItems", "MaxItemsPath")}
         return ItemReader(source_type=resource, source_parameters=self._arguments(reader, rp, language) or Literal({}),
@@ -149,8 +162,7 @@ class AslMapBuilder:
         if batcher is None:
             return None
         bp = child(pointer, "ItemBatcher")
-        r.check_keys(batcher, ("MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch",
-                               "MaxInputBytesPerBatchPath", "BatchInput"), bp, "ItemBatcher")
+        r.check_keys(batcher, BATCHER_KEYS, bp, "ItemBatcher")
         per_batch = f.dynamic(batcher, "MaxItemsPerBatch", bp, language)
         per_bytes = f.dynamic(batcher, "MaxInputBytesPerBatch", bp, language)
         if per_batch is None and per_bytes is None:
@@ -165,13 +177,16 @@ class AslMapBuilder:
         if writer is None:
             return None
         wp = child(pointer, "ResultWriter")
-        args = "Arguments" if language == JSONATA else "Parameters"
-        r.check_keys(writer, ("Resource", args, "WriterConfig"), wp, "ResultWriter")
+        r.check_keys(writer, WRITER_KEYS + (arguments_key(language),), wp, "ResultWriter")
         resource = r.string(writer, "Resource", wp)
+        resource = None if resource is None else in_aws_partition(resource)
         if resource is not None and resource != WRITER_RESOURCE:
             r.report("ASL-E315", f"unsupported ResultWriter Resource {resource!r} ({WRITER_RESOURCE})",
                      child(wp, "Resource"))
         config = r.mapping(writer, "WriterConfig", wp)
+        if config is not None:
+            r.check_keys(config, ("OutputType", "Transformation"), child(wp, "WriterConfig"), "WriterConfig")
+            check_writer_config(config, child(wp, "WriterConfig"), r.report)
         if resource is None and config is None:
             r.report("ASL-E317", "ResultWriter needs Resource and Parameters, WriterConfig, or both", wp)
         return ResultWriter(parameters=self._arguments(writer, wp, language) or Literal({}), resource=resource,

@@ -270,7 +270,7 @@ def compile_rule(raw: Any, top: bool = True, pointer: str = "") -> ChoiceRule:
     if "Variable" not in raw:
         raise ChoiceSyntaxError("a Choice Rule needs 'Variable' (or And / Or / Not)", pointer)
     variable = raw["Variable"]
-    if not isinstance(variable, str) or not variable.startswith("$"):
+    if not isinstance(variable, str) or not variable.lstrip(" ").startswith("$"):
         raise ChoiceSyntaxError("'Variable' must be a path ('$…', '$$…' or '$var…')", pointer + "/Variable")
     ops = [k for k in keys if k != "Variable"]
     unknown = [k for k in ops if k not in ALL_OPERATORS]
@@ -282,7 +282,7 @@ def compile_rule(raw: Any, top: bool = True, pointer: str = "") -> ChoiceRule:
     value = raw[op]
     path = compile_path(variable)
     if op.endswith("Path"):
-        if not isinstance(value, str) or not value.startswith("$"):
+        if not isinstance(value, str) or not value.lstrip(" ").startswith("$"):
             raise ChoiceSyntaxError(f"'{op}' must be a path", f"{pointer}/{op}")
         return Comparison(source, path, op, None, compile_path(value))
     _check_literal(op, value, f"{pointer}/{op}")

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from airflow_cloudflow.exceptions import FlowError
-from airflow_cloudflow.jsonvalues import reject_constant
+from airflow_cloudflow.jsonvalues import loads_strict
+from airflow_cloudflow.expressions.bounds import string_too_long
 from airflow_cloudflow.expressions.builtins import json_equal  # JSON equality: true is not 1; 1 equals 1.0; deep
 
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
@@ -62,7 +63,10 @@ class IntrinsicFunction:
             problem = kind_problem(self.kind_of(i), arg)
             if problem:
                 fail(f"Invalid argument {i + 1} of {self.name}: {problem}")
-        return self.function(*args)
+        try:
+            return self.function(*args)
+        except (ArithmeticError, ValueError, RecursionError) as exc:  # a number beyond a double, an int too long
+            fail(f"{self.name} could not compute its result: {type(exc).__name__}: {exc}")
 
 
 def fail(detail: str) -> None:
@@ -120,9 +124,13 @@ def render_format(pieces: tuple[str, ...], args: tuple[Any, ...]) -> str:
             f"States.Format expected {len(pieces) - 1} argument(s) for its placeholders, "
             f"got {len(args)}"
         )
+    rendered = [format_value(arg) for arg in args]
+    problem = string_too_long("States.Format", sum(map(len, pieces)) + sum(map(len, rendered)))
+    if problem:
+        fail(problem)
     out = [pieces[0]]
-    for arg, piece in zip(args, pieces[1:]):
-        out.append(format_value(arg))
+    for text, piece in zip(rendered, pieces[1:]):
+        out.append(text)
         out.append(piece)
     return "".join(out)
 
@@ -138,7 +146,7 @@ def _string_to_json(text: str) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text, parse_constant=reject_constant)  # NaN/Infinity are not JSON
+        return loads_strict(text)  # NaN/Infinity, 1e400 and huge integers are not JSON we carry
     except (ValueError, RecursionError):
         fail(f"States.StringToJson could not parse its argument as JSON: {text[:100]!r}")
 
@@ -245,6 +253,16 @@ class JavaRandom:
             u = self._next(31)
             r = u % bound
         return r
+
+
+    def next_double(self) -> float:
+        """``Random.nextDouble()``: 53 random bits in [0, 1)."""
+        return ((self._next(26) << 27) + self._next(27)) * (1.0 / (1 << 53))
+
+
+def random_unit(generator: JavaRandom | None = None) -> float:
+    """A number in [0, 1): from ``generator`` (seeded: repeatable), else from the system."""
+    return random.random() if generator is None else generator.next_double()
 
 
 def _math_random(start: Any, end: Any, seed: Any = None) -> int:

@@ -22,6 +22,9 @@ from airflow_cloudflow.model import (
     UNKNOWN_LOCATION, ArrayTemplate, Expression, Literal, Location, ObjectTemplate, Template,
 )
 from airflow_cloudflow.expressions.asl.functions import json_type
+from airflow_cloudflow.expressions.asl.jsonata_bounds import BoundExceeded, MemoryBudget, bounded_functions
+from airflow_cloudflow.expressions.asl.jsonata_functions import FunctionFailure, call_problems
+from airflow_cloudflow.expressions.asl.jsonata_functions import register as register_step_functions_functions
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 # Runtime bounds (docs/expressions.md "JSONata limits"): one evaluation may run for at most
@@ -54,6 +57,7 @@ def _lib():
     from jsonata.utils import Utils
 
     if not _OVERRIDES:
+        _OVERRIDES.update(bounded_functions(jsonata.Jsonata))  # memory bounds (jsonata_bounds.py)
         _OVERRIDES.update(_overrides(jsonata.Jsonata))
     return jsonata, JException, Utils
 
@@ -84,6 +88,11 @@ def _overrides(Jsonata: Any) -> dict[str, Any]:
             "eval": Disabled("eval", "<sx?:x>", Functions, "function_eval")}
 
 
+def _builtin_names(Jsonata: Any) -> set[str]:
+    """The functions every jsonata-python expression starts with ($string, $map, …)."""
+    return set(Jsonata.static_frame.bindings)
+
+
 def _null(value: Any, null: Any) -> Any:
     """A bound JSON ``null`` must stay ``null`` (jsonata-python reads ``None`` as undefined)."""
     return null if value is None else value
@@ -108,12 +117,17 @@ class JsonataExpression:
             self._expr = jsonata.Jsonata(source)
         except JException as exc:
             raise ExpressionSyntaxError(f"JSONata syntax error: {exc}", source, getattr(exc, "location", 0) or 0) from None
+        problems = call_problems(self._expr.ast, _builtin_names(jsonata.Jsonata))
+        if problems:
+            raise ExpressionSyntaxError(f"JSONata: {problems[0]}", source, 0)
         self._expr.set_output_convert_nulls(False)
         for name, function in _OVERRIDES.items():
             self._expr.register_function(name, function)
+        register_step_functions_functions(self._expr, jsonata.Jsonata)
         from jsonata.timebox import Timebox
 
         self._timebox = Timebox(self._expr.environment, EVALUATION_TIMEOUT_MS, MAX_EVALUATION_DEPTH)
+        self._budget = MemoryBudget(self._expr)
         self._now = Timebox.current_milli_time
         self._lock = threading.Lock()
 
@@ -128,6 +142,7 @@ class JsonataExpression:
             with self._lock:  # a compiled jsonata-python expression keeps evaluation state
                 self._timebox.timeout = EVALUATION_TIMEOUT_MS
                 self._timebox.time, self._timebox.depth = self._now(), 0  # the bounds count per evaluation
+                self._budget.reset()
                 value = self._expr.evaluate(None, bindings)
         except RecursionError:
             raise self.fail(f"The JSONata expression '{self.source}' specified for the field '{self.field}' "
@@ -156,7 +171,7 @@ class JsonataExpression:
 
 def _message(exc: Exception) -> str:
     """The library's message; a plain Python error (``1/0``, ``$number('abc')``) names its type."""
-    if isinstance(exc, _Refused) or type(exc).__name__ == "JException":
+    if isinstance(exc, (_Refused, FunctionFailure, BoundExceeded)) or type(exc).__name__ == "JException":
         return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

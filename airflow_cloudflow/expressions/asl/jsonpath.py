@@ -6,6 +6,12 @@ the one Step Functions documents and the corpus uses: ``$.a.b``, ``$['a b']``, `
 ``$.a[-1]``, ``$.a[*]``, ``$.a.*``, ``$.a[1:3]``, unions ``[0,2]``/``['a','b']``, deep scan
 ``$..a`` and filters ``[?(@.x == 1 && @.y)]``.
 
+As in Jayway's ``PathCompiler`` (which AWS uses): a ``.`` may be followed by a bracket token, so
+``$.[0]``, ``$.a.[0].b`` and ``$.[*].['a','b']`` mean ``$[0]``, ``$.a[0].b`` and
+``$[*]['a','b']``; blanks around a whole path are trimmed (``"$$.Execution.Name "``); a ``.``
+followed by another ``.`` after ``..``, a trailing ``.`` and unquoted words in filters
+(``[?(@.x==Failure)]``) stay errors.
+
 Paths without ``*``, ``..``, slices, unions or filters are *definite*: they name one node and a
 missing node is an error carrying Jayway's text (the library AWS uses), e.g.
 ``No results for path: $['a']['b']`` or ``Missing property in path $['no']``.  Indefinite paths
@@ -32,6 +38,7 @@ from airflow_cloudflow.expressions.asl.jsonpath_segments import (
 RUNTIME = "States.Runtime"
 MAX_PATH_LENGTH = 10_000
 
+_TRIMMED = " "  # Jayway's CharacterIndex.trim() drops spaces (only) around the whole path
 _STOP = frozenset(".[]()',\"=<>!&|") | frozenset(" \t\r\n")
 
 
@@ -177,10 +184,11 @@ def compile_path(source: str) -> JsonPath:
     """Compile a whole string as a path; raise ``ExpressionSyntaxError`` if it is not one."""
     if not isinstance(source, str):
         raise ExpressionSyntaxError("a path must be a string", repr(source), 0)
-    path, end = parse_path(source, 0)
+    start = len(source) - len(source.lstrip(_TRIMMED))
+    path, end = parse_path(source, start)
     if path.root == "current":
-        raise ExpressionSyntaxError("'@' is only valid inside a filter", source, 0)
-    if end != len(source):
+        raise ExpressionSyntaxError("'@' is only valid inside a filter", source, start)
+    if end != len(source.rstrip(_TRIMMED)):
         raise ExpressionSyntaxError("unexpected character after the path", source, end)
     return path
 
@@ -245,6 +253,8 @@ class _PathParser:
                 if self.peek() == "*":
                     self.pos += 1
                     segments.append(Wildcard())
+                elif self.peek() == "[":  # Jayway: '.' then any token, so '$.[0]' is '$[0]'
+                    segments.append(self._bracket())
                 else:
                     segments.append(Names((self._name(),)))
             elif ch == "[":

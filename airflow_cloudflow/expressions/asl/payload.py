@@ -64,7 +64,7 @@ def compile_binding(source: Any, field: str = "") -> PayloadBinding:
             repr(source),
             0,
         )
-    if source.startswith("$"):
+    if source.lstrip(" ").startswith("$"):
         return PayloadBinding(source, field, compile_path(source))
     if is_intrinsic(source):
         return PayloadBinding(source, field, compile_intrinsic(source))

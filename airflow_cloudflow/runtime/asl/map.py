@@ -18,6 +18,7 @@ from airflow_cloudflow.exceptions import FlowError, StoreError
 from airflow_cloudflow.expressions.asl.jsonata_expr import compact, json_type
 from airflow_cloudflow.model import Expression, Map
 from airflow_cloudflow.runtime.asl.context import arn, context_object, prepare, variables_for
+from airflow_cloudflow.runtime.asl.records import arns, child_record
 from airflow_cloudflow.runtime.asl.values import (
     max_concurrency, positive_or_none, resolve, tolerated_count, tolerated_percentage,
 )
@@ -184,6 +185,11 @@ class _Counts:
             yield child
 
 
+def express_children(state: Map) -> bool:
+    """Whether the Map's children are Express executions (``ProcessorConfig.ExecutionType: EXPRESS``)."""
+    return state.asl_map is not None and state.asl_map.execution_type == "EXPRESS"
+
+
 def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildExecution], *, map_run_name: str,
                map_input: Any, ctx: ExecutionContext, staged=None) -> Any:
     """The Map's result from its children (any order): the outputs in order, or the ResultWriter's
@@ -215,14 +221,21 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
         if staged is not None:
             counts.total, counts.failed = staged.items, staged.failed_items
             written = interpreter.stores.write_asl_results(
-                store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_, staged=staged)
+                store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_, staged=staged,
+                writer_config=writer.writer_config, express=express_children(state))
         else:
             written = interpreter.stores.write_asl_results(
-                store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_, children=ordered)
+                store, bucket=params["Bucket"], prefix=params.get("Prefix") or "", map_run_arn=arn_, children=ordered,
+                writer_config=writer.writer_config, express=express_children(state))
         output = {"MapRunArn": arn_, "ResultWriterDetails": written["ResultWriterDetails"]}
     else:
-        slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
-        output = _formatted(slots, writer.writer_config if writer is not None else None)
+        config = writer.writer_config if writer is not None else None
+        if isinstance(config, dict) and config.get("Transformation") == "NONE":
+            sm_arn, prefix, _ = arns(arn_, express_children(state))
+            output = [child_record(c, sm_arn, prefix)[1] for c in ordered]
+        else:
+            slots = [c.output if c.status == SUCCEEDED else _error_slot(c) for c in ordered]
+            output = _formatted(slots, config)
     if tolerance_exceeded(counts.failed, counts.total, count, percentage):
         raise FlowError(TOLERANCE, TOLERANCE_CAUSE, state=state.name)
     return output
@@ -230,7 +243,8 @@ def map_result(interpreter: "Interpreter", state: Map, children: Iterable[ChildE
 
 def _formatted(slots: list, config: Any) -> Any:
     """``WriterConfig`` alone: "the formatted results become the *state output*": ``COMPACT`` (the
-    default) keeps the outputs, ``FLATTEN`` flattens array outputs one level."""
+    default) keeps the outputs, ``FLATTEN`` flattens array outputs one level (``NONE``, the full
+    execution records, is built by the caller)."""
     if isinstance(config, dict) and config.get("Transformation") == "FLATTEN":
         out: list = []
         for slot in slots:

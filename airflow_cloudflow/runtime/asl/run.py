@@ -89,6 +89,7 @@ def run_asl_state(interp: "Interpreter", state: State, plan: "StatePlan", raw: A
             raise final(FlowError("States.Timeout", None, state=state.name))
         ctx.clock.sleep(delay)
         retry_count = budget.total
+        ctx.enter_state(state.name, "asl")  # a retry is a transition too (bounds.STATE_TRANSITIONS)
     found = first_match(plan.catch, err.code) if plan.catch else None
     if found is None:
         raise err

@@ -14,12 +14,12 @@ from airflow_cloudflow.model import Choice, Fail, Map, Parallel, Pass, State, Su
 from airflow_cloudflow.runtime.asl.context import next_event, scoped
 from airflow_cloudflow.runtime.asl.map import MapView
 from airflow_cloudflow.runtime.asl.run import Frame, asl_error, piecewise_frame
-from airflow_cloudflow.runtime.clock import seconds_value
+from airflow_cloudflow.runtime.clock import MAX_SECONDS, seconds_value
 from airflow_cloudflow.runtime.concurrency import INLINE_MAX_CONCURRENCY, effective_limit, run_bounded
 from airflow_cloudflow.runtime.context import ExecutionContext
 from airflow_cloudflow.runtime.evaluation import evaluate
-from airflow_cloudflow.runtime.ports import TaskCall
-from airflow_cloudflow.runtime.tasks import _invoke, _invoke_with_timeout
+from airflow_cloudflow.runtime.ports import TaskCall, new_task_token
+from airflow_cloudflow.runtime.tasks import CUSTOM_CALLBACK, _invoke, _invoke_with_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from airflow_cloudflow.runtime.interpreter import Interpreter
@@ -96,7 +96,10 @@ def wait_seconds(frame: Frame) -> float:
         moment = parse_timestamp(raw)
         if moment is None:
             raise FlowError(RUNTIME, f"The Timestamp value '{raw}' is not a valid RFC 3339 timestamp")
-        return max((moment - frame.ctx.clock.now()).total_seconds(), 0.0)
+        seconds = (moment - frame.ctx.clock.now()).total_seconds()
+        if seconds > MAX_SECONDS:  # year 9999 used to overflow the sleep
+            raise FlowError(RUNTIME, f"The Timestamp value '{raw}' is more than {MAX_SECONDS} seconds away")
+        return max(seconds, 0.0)
     return _number(evaluate(state.seconds, variables), "Seconds")
 
 
@@ -111,14 +114,27 @@ def piecewise_wait_seconds(state: State, raw: Any, ctx: ExecutionContext) -> flo
 
 def run_task(interp: "Interpreter", frame: Frame):
     """Calls ``Resource`` through the integrations registry with the Parameters/Arguments.
-    "``TimeoutSeconds`` … the state fails with ``States.Timeout``" when the call runs longer."""
+    "``TimeoutSeconds`` … the state fails with ``States.Timeout``" when the call runs longer.
+
+    ``.waitForTaskToken``: a task token is minted per attempt (``$$.Task.Token``, for the
+    Parameters/Arguments to send), and the Task waits until ``SendTaskSuccess``/``SendTaskFailure``
+    (``airflow-cloudflow callback succeed|fail``) completes it; ``HeartbeatSeconds`` without a
+    ``SendTaskHeartbeat`` fail it with ``States.HeartbeatTimeout``. A mocked resource completes its
+    own token with the mock's answer (docs/integrations.md)."""
     state: Task = frame.state  # type: ignore[assignment]
     ctx = frame.ctx
+    token, heartbeat = None, None
+    if state.task_mode == CUSTOM_CALLBACK:
+        token = new_task_token(ctx.name, state.name)
+        frame = frame._replace(context={**frame.context, "Task": {"Token": token}})
+        if state.heartbeat is not None:
+            heartbeat = _number(evaluate(state.heartbeat, frame.variables()), "HeartbeatSeconds") or None
     payload = _payload(frame, frame.value)
     timeout = 0.0
     if state.timeout is not None:
         timeout = _number(evaluate(state.timeout, frame.variables()), "TimeoutSeconds")
-    call = TaskCall(state.action, payload, "RequestComplete", state.name, ctx.name)
+    call = TaskCall(state.action, payload, state.task_mode if token else "RequestComplete", state.name, ctx.name,
+                    task_token=token, heartbeat_seconds=heartbeat)
     next_event(ctx, 2)  # …Scheduled, …Started
     try:
         result = _call(interp, call, ctx, timeout)
@@ -138,14 +154,15 @@ def _call(interp: "Interpreter", call: TaskCall, ctx, timeout: float) -> Any:
     left = ctx.seconds_left()
     if left is not None and (timeout == 0 or left < timeout):
         return _invoke_with_timeout(interp, call, ctx, max(left, 0.0), ErrorCodes.TIMEOUT)
-    if timeout > 0 and not known:
-        try:
+    try:
+        if timeout > 0 and not known:
             return _invoke_with_timeout(interp, call, ctx, timeout, ErrorCodes.TASK_TIMEOUT)
-        except FlowError as err:
-            if err.code == ErrorCodes.TASK_TIMEOUT:
-                raise FlowError("States.Timeout", None, state=call.state_name) from None
-            raise
-    return _invoke(interp, call)
+        return _invoke(interp, call)
+    except FlowError as err:
+        # a Task past its TimeoutSeconds (here, or a task token not completed in time under Airflow)
+        if err.code == ErrorCodes.TASK_TIMEOUT:
+            raise FlowError("States.Timeout", None, state=call.state_name) from None
+        raise
 
 
 def run_parallel(interp: "Interpreter", frame: Frame):

@@ -4,8 +4,16 @@
   ``CSV`` (``CSVHeaderLocation`` FIRST_ROW | GIVEN + ``CSVHeaders``; ``CSVDelimiter`` COMMA | PIPE |
   SEMICOLON | SPACE | TAB), ``JSON`` (one array), ``JSONL`` (one value per line), ``MANIFEST`` (an S3
   inventory ``manifest.json`` -> gzip CSV data files). gzip objects are decompressed on the fly.
+  ``PARQUET`` (one item per row, ``readers/parquet.py``, the optional extra). Without a ReaderConfig
+  (or without ``InputType``) the object is read as ``JSON`` [INFERRED: the form of AWS's first JSON
+  examples and CDK's ``S3JsonItemReader``]. ``ItemsPointer`` (JSON only): "a JSON Pointer such as
+  ``/inventory/products/featured`` that selects a nested array inside the file"; the file is then
+  read whole, up to ``MAX_POINTER_BYTES``.
 * ``arn:aws:states:::s3:listObjectsV2``: items ``{Etag, Key, LastModified, Size, StorageClass}``
-  (``LastModified`` in epoch seconds, "The key is spelt ``Etag``").
+  (``LastModified`` in epoch seconds, "The key is spelt ``Etag``"). With ``Transformation:
+  LOAD_AND_FLATTEN`` "each listed object is read and its rows or records become the items", parsed
+  by ``InputType``; ``MaxItems`` then counts those items. Zero-byte keys ending in ``/`` (console
+  "folders") are skipped there [INFERRED].
 
 CSV (§5): "Every value is a string"; "A row with fewer fields than the header gets "" for the
 missing ones. A row with more fields drops the extras"; "A whitespace-only line is not skipped";
@@ -43,6 +51,9 @@ DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": 
 CAUSE_DUPLICATE_HEADERS = "CSV headers cannot contain duplicates."
 CAUSE_NOT_ITERABLE = "Attempting to map over non-iterable node."
 CAUSE_MAX_ITEMS_NEGATIVE = "field MaxItems must be positive"
+INPUT_TYPES = ("CSV", "JSON", "JSONL", "PARQUET", "MANIFEST")
+LOAD_AND_FLATTEN = "LOAD_AND_FLATTEN"
+MAX_POINTER_BYTES = 256 * 1024 * 1024
 
 
 def _fail(cause: str) -> FlowError:
@@ -73,6 +84,8 @@ def read_items(
         raise _fail("ItemReader Parameters.VersionId is not supported")
     if resource == LIST_OBJECTS_V2:
         items = _list_objects(store, bucket, parameters.get("Prefix") or "")
+        if config.get("Transformation", "NONE") == LOAD_AND_FLATTEN:
+            items = _load_and_flatten(store, bucket, items, config)
     elif resource == GET_OBJECT:
         key = _param(parameters, "Key")
         try:
@@ -93,8 +106,17 @@ def _param(parameters: dict, name: str) -> str:
 
 
 def _get_object(store: ObjectStore, bucket: str, key: str, config: dict) -> Iterator[Any]:
-    input_type = config.get("InputType", "JSON")
-    if input_type == "CSV":
+    default = "MANIFEST" if config.get("ManifestType") == "S3_INVENTORY" else "JSON"  # "S3_INVENTORY: CSV is implied"
+    input_type = config.get("InputType") or default
+    if "ItemsPointer" in config:
+        if input_type != "JSON":
+            raise _fail("ReaderConfig.ItemsPointer applies to InputType JSON only")
+        yield from _pointed(store, bucket, key, config["ItemsPointer"])
+    elif input_type == "PARQUET":
+        from .parquet import parquet_items
+
+        yield from parquet_items(store, bucket, key, _fail)
+    elif input_type == "CSV":
         headers = _csv_headers(config)
         delimiter = _delimiter(config)
         with opened(store, bucket, key, _fail) as stream:
@@ -111,7 +133,45 @@ def _get_object(store: ObjectStore, bucket: str, key: str, config: dict) -> Iter
     elif input_type == "MANIFEST":
         yield from _manifest(store, bucket, key, config)
     else:
-        raise _fail(f"unsupported ReaderConfig.InputType {input_type!r} (CSV, JSON, JSONL or MANIFEST)")
+        raise _fail(f"unsupported ReaderConfig.InputType {input_type!r} ({', '.join(INPUT_TYPES)})")
+
+
+def _load_and_flatten(store: ObjectStore, bucket: str, listed: Iterator[dict[str, Any]], config: dict) -> Iterator[Any]:
+    """``LOAD_AND_FLATTEN``: the items of every listed object, object after object."""
+    if config.get("InputType") in (None, "MANIFEST"):
+        raise _fail("Transformation LOAD_AND_FLATTEN needs ReaderConfig.InputType CSV, JSON, JSONL or PARQUET")
+    for entry in listed:
+        if entry["Key"].endswith("/") and entry["Size"] == 0:
+            continue
+        yield from _get_object(store, bucket, entry["Key"], config)
+
+
+def _pointed(store: ObjectStore, bucket: str, key: str, pointer: Any) -> Iterator[Any]:
+    """The array at RFC 6901 ``pointer`` inside the JSON object."""
+    if not isinstance(pointer, str) or (pointer and not pointer.startswith("/")):
+        raise _fail(f"ReaderConfig.ItemsPointer must be a JSON Pointer such as '/a/b', got {pointer!r}")
+    url = format_url(store.scheme, bucket, key)
+    with opened(store, bucket, key, _fail) as stream:
+        raw = maybe_gunzip(stream).read(MAX_POINTER_BYTES + 1)
+    if len(raw) > MAX_POINTER_BYTES:
+        raise _fail(f"cannot read {url}: larger than {MAX_POINTER_BYTES} bytes, the limit with ItemsPointer")
+    try:
+        node = decode_json(raw.decode("utf-8-sig"), url, "malformed JSON")
+    except UnicodeDecodeError:
+        raise _fail(f"cannot read {url}: the object is not UTF-8 text") from None
+    except MalformedData as exc:
+        raise _fail(f"cannot read {url}: {exc}") from None
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise _fail(f"ItemsPointer {pointer!r} selects nothing in {url}")
+    if not isinstance(node, list):
+        raise _fail(CAUSE_NOT_ITERABLE)
+    yield from node
 
 
 # ------------------------------------------------------------------ CSV

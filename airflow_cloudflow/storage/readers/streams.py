@@ -5,7 +5,9 @@ incremental JSON-array element scanner.
 goes through ``io.TextIOWrapper`` on the object stream, JSON arrays through
 ``json.JSONDecoder.raw_decode`` on a sliding buffer, gzip through ``gzip.GzipFile(fileobj=...)``.
 One JSON array element or JSON Lines line may hold at most ``MAX_ELEMENT_CHARS`` characters (64 Mi;
-64 MiB of ASCII text): a bigger one is a reader error, not a whole object loaded into memory.
+64 MiB of ASCII text), one CSV record (all its fields) ``MAX_RECORD_CHARS`` (8 Mi): a bigger one is a
+reader error, not a whole object loaded into memory. gzip output may not exceed ``MAX_INFLATION_RATIO``
+(100) times the compressed bytes read, checked once 8 MiB came out (docs/limits.md).
 JSON is Go's: ``NaN``/``Infinity`` are refused, and nesting too deep for the decoder is a reader error.
 """
 
@@ -19,10 +21,13 @@ import itertools
 import json
 from typing import Any, BinaryIO, Iterator
 
-from ...jsonvalues import NonJsonConstant, reject_constant
+from ...jsonvalues import STRICT_DECODER, RejectedJson, check_depth
 
 CHUNK = 64 * 1024
 MAX_ELEMENT_CHARS = 64 * 1024 * 1024
+MAX_RECORD_CHARS = 8 * 1024 * 1024
+MAX_INFLATION_RATIO = 100
+INFLATION_CHECK_BYTES = 8 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 _WS = " \t\n\r"
 _RETRY_MARGIN = 32  # a decode error this close to the buffer's end may just be a cut token
@@ -47,16 +52,16 @@ def limit_items(items: Iterator[Any], n: int) -> Iterator[Any]:
 def decode_json(text: str, where: str, what: str = "malformed JSON") -> Any:
     """One JSON text (a JSON Lines line) by Go's rules; ``MalformedData`` naming ``where``."""
     try:
-        return _STRICT.decode(text)
+        return check_depth(_STRICT.decode(text))
     except json.JSONDecodeError as exc:
         raise MalformedData(f"{what}: {exc.msg}", where) from None
-    except NonJsonConstant as exc:
+    except RejectedJson as exc:
         raise MalformedData(f"{what}: {exc}", where) from None
     except RecursionError:
         raise MalformedData(f"{what}: nested too deeply", where) from None
 
 
-_STRICT = json.JSONDecoder(parse_constant=reject_constant)
+_STRICT = STRICT_DECODER  # NaN/Infinity, huge integers and doubles out of range are refused
 
 
 class CountingStream(io.RawIOBase):
@@ -85,16 +90,36 @@ class CountingStream(io.RawIOBase):
 
 
 def maybe_gunzip(stream: BinaryIO) -> BinaryIO:
-    """Decompress on the fly when the stream starts with the gzip magic bytes."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
+    """Decompress on the fly when the stream starts with the gzip magic bytes, with the inflation
+    ratio bounded (``BoundedInflation``)."""
+    counted = stream if isinstance(stream, CountingStream) else CountingStream(stream)
+    buffered = io.BufferedReader(counted, CHUNK)  # type: ignore[arg-type]
     if buffered.peek(2)[:2] == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+        inflating = gzip.GzipFile(fileobj=buffered, mode="rb")
+        return io.BufferedReader(BoundedInflation(inflating, counted), CHUNK)  # type: ignore[return-value]
     return buffered  # type: ignore[return-value]
+
+
+class BoundedInflation(CountingStream):
+    """gzip output that may not grow past ``MAX_INFLATION_RATIO`` times the compressed bytes read
+    once more than ``INFLATION_CHECK_BYTES`` came out: a decompression bomb (2 MB inflating to 2 GiB)
+    is a reader error within seconds instead of keeping a reader busy for minutes."""
+
+    def __init__(self, inflating: BinaryIO, compressed: CountingStream):
+        super().__init__(inflating)
+        self._compressed = compressed
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = super().readinto(buffer)
+        if self.bytes_read > INFLATION_CHECK_BYTES and self.bytes_read > MAX_INFLATION_RATIO * self._compressed.bytes_read:
+            raise MalformedData(f"gzip data inflates more than {MAX_INFLATION_RATIO} times its compressed size "
+                                "(a decompression bomb?)", f"byte offset {self._compressed.bytes_read}")
+        return n
 
 
 def text_stream(stream: BinaryIO) -> io.TextIOWrapper:
     """UTF-8 text over a binary stream (a leading BOM is dropped), universal newlines off for csv."""
-    buffered = stream if isinstance(stream, (io.BufferedReader, gzip.GzipFile)) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
     return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
 
 
@@ -107,8 +132,10 @@ def csv_rows(
 
     Raises ``MalformedData`` naming the line for bad quoting or undecodable bytes.
     """
-    reader = csv.reader(text, delimiter=delimiter, **{"strict": True, **dialect})
+    lines = BoundedLines(text)
+    reader = csv.reader(lines, delimiter=delimiter, **{"strict": True, **dialect})
     while True:
+        lines.pending = 0
         try:
             row = next(reader)
         except StopIteration:
@@ -120,6 +147,35 @@ def csv_rows(
         if skip_blank and (not row or row == [""]):
             continue
         yield reader.line_num, row
+
+
+csv.field_size_limit(MAX_RECORD_CHARS)  # the record bound below is the binding one (the default is 131,072)
+
+
+class BoundedLines:
+    """The lines of ``text`` for ``csv.reader``, read with ``readline(n)`` so that one record (one
+    line, or the lines of a quoted field spanning several) holds at most ``MAX_RECORD_CHARS``
+    characters: a 200 MB object without a newline costs memory proportional to the bound, not to the
+    object. ``pending`` counts the characters of the record being read (reset per record)."""
+
+    def __init__(self, text: io.TextIOBase, limit: int = MAX_RECORD_CHARS):
+        self._text = text
+        self._limit = limit
+        self.pending = 0
+        self.line = 0
+
+    def __iter__(self) -> "BoundedLines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(self._limit + 1 - self.pending)
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self.pending += len(line)
+        if self.pending > self._limit:
+            raise MalformedData(f"a CSV record is longer than {self._limit} characters", f"line {self.line}")
+        return line
 
 
 class JsonArrayScanner:
@@ -218,14 +274,17 @@ class JsonArrayScanner:
                     continue
                 self._pos = exc.pos
                 raise MalformedData(f"malformed JSON: {exc.msg}", self._where()) from None
-            except NonJsonConstant as exc:
+            except RejectedJson as exc:
                 raise MalformedData(f"malformed JSON: {exc}", self._where()) from None
             except RecursionError:
                 raise MalformedData("malformed JSON: nested too deeply", self._where()) from None
             if end >= len(self._buf) and not self._eof and self._more():
                 continue  # a number (or literal) may go on in the next chunk
             self._pos = end
-            return value
+            try:
+                return check_depth(value)
+            except RejectedJson as exc:
+                raise MalformedData(f"malformed JSON: {exc}", self._where()) from None
 
     def _expect_end(self) -> None:
         nxt = self._skip_ws()

@@ -7,93 +7,63 @@ Records: ``ExecutionArn, Input, InputDetails, Name, Output, OutputDetails, Redri
 RedriveStatusReason, StartDate, StopDate, StateMachineArn, Status``; "Failed records carry ``Error``
 and ``Cause`` instead of ``Output``"; "``Input`` and ``Output`` are strings". Splitting, empty statuses
 and idempotency follow the CloudFlow writer (docs/storage.md).
+
+``WriterConfig`` (§2.6): "``OutputType``: ``JSON`` (array) | ``JSONL``"; "``Transformation``:
+``NONE``: full execution records … ``COMPACT``: only the child outputs … ``FLATTEN``: child outputs
+that are arrays are flattened into one array. Failed children are always written as full ``NONE``
+records." So only the ``SUCCEEDED`` series changes; a ``JSONL`` file holds one compact JSON value
+per line and is named ``<SERIES>_<n>.jsonl`` [INFERRED: the file name is not documented]. The
+shards render with this same layout, so both engines write the same files.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from ...exceptions import FlowError
+from ...runtime.asl.records import NotAMapRunArn, arns, child_record, json_text
 from ...runtime.records import ChildExecution
 from ..base import ObjectStore
 from ..urls import UnsafeKey, join_key, safe_bucket, safe_key
 from .cloudflow import DEFAULT_MAX_FILE_BYTES, in_index_order, record_bytes, record_failure
-from .files import ObjectPutter, ResultLayout, StagedResults, publish_series, write_series
+from .files import JSON_ARRAY, JSON_LINES, ObjectPutter, ResultLayout, StagedResults, publish_series, write_series
 
 RESULT_WRITER_FAILED = "States.ResultWriterFailed"
-STATUSES = {"Succeeded": ("SUCCEEDED", "SUCCEEDED"), "Failed": ("FAILED", "FAILED"),
-            "TimedOut": ("FAILED", "TIMED_OUT"), "Aborted": ("FAILED", "ABORTED"), "Pending": ("PENDING", "PENDING")}
+def transformation(writer_config: Any) -> tuple[str, str]:
+    """``(OutputType, Transformation)`` of a ``WriterConfig`` with a Resource (defaults ``JSON``,
+    ``NONE``: "the default when exporting to S3 without WriterConfig")."""
+    config = writer_config if isinstance(writer_config, dict) else {}
+    return config.get("OutputType") or "JSON", config.get("Transformation") or "NONE"
 
 
-def iso_millis(moment: datetime | None) -> str | None:
-    """``2025-02-04T01:49:50.099Z`` (UTC, milliseconds), as the doc's records show."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+def _elements(output: Any, how: str) -> list[Any]:
+    if how == "FLATTEN" and isinstance(output, list):
+        return output
+    return [output]
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def arns(map_run_arn: str) -> tuple[str, str, str]:
-    """``(state machine ARN, child execution ARN prefix, uuid)`` from
-    ``arn:aws:states:<region>:<acct>:mapRun:<sm>/<label>:<uuid>``."""
-    head, sep, rest = map_run_arn.partition(":mapRun:")
-    label, _, uuid = rest.rpartition(":")
-    if not sep or not label or not uuid or "/" in uuid:
-        raise UnsafeKey(f"not a Map Run ARN: {map_run_arn!r}")
-    return f"{head}:stateMachine:{label}", f"{head}:execution:{label}:", uuid
-
-
-def child_record(child: ChildExecution, state_machine_arn: str, execution_prefix: str, redrive_count: int = 0
-                 ) -> tuple[str, dict[str, Any]]:
-    """``(file name, record)`` for one child (``redrive_count``: how often it was redriven)."""
-    file_name, status = STATUSES.get(child.status, ("FAILED", "FAILED"))
-    record: dict[str, Any] = {
-        "ExecutionArn": execution_prefix + child.name,
-        "Input": _json_text(child.input),
-        "InputDetails": {"Included": True},
-        "Name": child.name,
-    }
-    if status == "SUCCEEDED":
-        record["Output"] = _json_text(child.output)
-        record["OutputDetails"] = {"Included": True}
-    elif status != "PENDING":
-        record["Error"] = child.error_code or "States.TaskFailed"
-        record["Cause"] = child.error_detail or ""
-    record.update({
-        "RedriveCount": max(redrive_count, child.redrive_count),
-        "RedriveStatus": "NOT_REDRIVABLE",
-        "RedriveStatusReason": f"Execution is {status} and cannot be redriven",
-        "StartDate": iso_millis(child.started),
-        "StopDate": iso_millis(child.stopped),
-        "StateMachineArn": state_machine_arn,
-        "Status": status,
-    })
-    return file_name, record
-
-
-def layout(map_run_arn: str, redrive_count: int = 0) -> ResultLayout:
-    """The AWS layout: ``SUCCEEDED``, ``FAILED`` and ``PENDING`` series, ``Key`` entries."""
+def layout(map_run_arn: str, redrive_count: int = 0, writer_config: Any = None,
+           express: bool = False) -> ResultLayout:
+    """The AWS layout: ``SUCCEEDED``, ``FAILED`` and ``PENDING`` series, ``Key`` entries, in the
+    ``WriterConfig``'s output type and transformation."""
     try:
-        sm_arn, exec_prefix, _ = arns(map_run_arn)
-    except UnsafeKey as exc:
+        sm_arn, exec_prefix, _ = arns(map_run_arn, express)
+    except (UnsafeKey, NotAMapRunArn) as exc:
         raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
+    output_type, how = transformation(writer_config)
+    framing = JSON_LINES if output_type == "JSONL" else JSON_ARRAY
 
     def render(child: ChildExecution) -> tuple[str, bytes]:
         try:
             name, record = child_record(child, sm_arn, exec_prefix, redrive_count)
-            return name, record_bytes(record)
+            if how != "NONE" and record["Status"] == "SUCCEEDED":
+                return name, framing.separator.join(json_text(v).encode("utf-8") for v in _elements(child.output, how))
+            return name, (json_text(record).encode("utf-8") if output_type == "JSONL" else record_bytes(record))
         except (ValueError, TypeError, RecursionError) as exc:
             raise record_failure(RESULT_WRITER_FAILED, child, exc) from None
 
-    return ResultLayout(("SUCCEEDED", "FAILED", "PENDING"), "Key", RESULT_WRITER_FAILED, render)
+    return ResultLayout(("SUCCEEDED", "FAILED", "PENDING"), "Key", RESULT_WRITER_FAILED, render, framing)
 
 
 def write_results(
@@ -105,6 +75,8 @@ def write_results(
     children: Iterable[ChildExecution] = (),
     staged: StagedResults | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    writer_config: Any = None,
+    express: bool = False,
 ) -> dict:
     """Write the record files then ``manifest.json``; return ``{"manifest": ..., "ResultWriterDetails":
     {"Bucket", "Key"}}`` -- the latter is what the Map state outputs. ``staged``: the shards rendered
@@ -114,10 +86,10 @@ def write_results(
         safe_key(prefix or "", allow_empty=True)
         _, _, uuid = arns(map_run_arn)
         base = join_key(prefix or "", uuid)
-    except UnsafeKey as exc:
+    except (UnsafeKey, NotAMapRunArn) as exc:
         raise FlowError(RESULT_WRITER_FAILED, f"invalid ResultWriter target: {exc}") from None
     putter = ObjectPutter(store, bucket, RESULT_WRITER_FAILED)
-    files = layout(map_run_arn)
+    files = layout(map_run_arn, writer_config=writer_config, express=express)
     if staged is not None:
         entries = publish_series(putter, base, files, staged)
     else:

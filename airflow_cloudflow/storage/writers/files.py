@@ -1,4 +1,5 @@
-"""Record files split by size: ``<NAME>_<n>.json`` JSON arrays holding whole records.
+"""Record files split by size: ``<NAME>_<n>.json`` JSON arrays holding whole records (or, with an
+ASL ``WriterConfig.OutputType: JSONL``, ``<NAME>_<n>.jsonl`` files of one record per line).
 
 "Stream them into files split at a documented size, never splitting a record": a file is cut before
 a record would push it past ``max_file_bytes``; a file always holds at least one record, so one
@@ -32,19 +33,40 @@ class ObjectPutter:
             raise FlowError(self.error_code, f"cannot write {url}: {reason}") from None
 
 
-class FileSeries:
-    """Accumulates one status's encoded records; puts a file whenever the next record would overflow."""
+@dataclass(frozen=True)
+class Framing:
+    """How the records of one file are put together: ``head`` + records joined by ``separator`` +
+    ``tail``, in a file named ``<NAME>_<n><extension>``."""
 
-    def __init__(self, putter: ObjectPutter, base: str, name: str, entry_key: str, max_file_bytes: int):
+    head: bytes
+    separator: bytes
+    tail: bytes
+    extension: str
+
+
+JSON_ARRAY = Framing(b"[\n", b",\n", b"\n]", ".json")
+JSON_LINES = Framing(b"", b"\n", b"\n", ".jsonl")
+
+
+class FileSeries:
+    """Accumulates one status's encoded records; puts a file whenever the next record would overflow.
+    A record may hold several elements already joined by the separator (ASL ``FLATTEN``) or none
+    (an empty ``b""``, which adds nothing)."""
+
+    def __init__(self, putter: ObjectPutter, base: str, name: str, entry_key: str, max_file_bytes: int,
+                 framing: Framing = JSON_ARRAY):
         self.putter, self.base, self.name = putter, base, name
-        self.entry_key, self.max_file_bytes = entry_key, max_file_bytes
+        self.entry_key, self.max_file_bytes, self.framing = entry_key, max_file_bytes, framing
         self.parts: list[bytes] = []
-        self.size = 0  # body length minus the 2 bytes of "[\n" / "\n]" overhead not yet counted
+        self.size = 0  # the parts plus one separator each
         self.entries: list[dict[str, Any]] = []
 
     def add(self, record: bytes) -> None:
-        extra = len(record) + 2  # the record plus ",\n" (or its share of the brackets)
-        if self.parts and self.size + extra + 2 > self.max_file_bytes:
+        if not record:
+            return
+        f = self.framing
+        extra = len(record) + len(f.separator)
+        if self.parts and self.size + extra + len(f.head) + len(f.tail) - len(f.separator) > self.max_file_bytes:
             self.flush()
         self.parts.append(record)
         self.size += extra
@@ -52,8 +74,9 @@ class FileSeries:
     def flush(self) -> None:
         if not self.parts:
             return
-        body = b"[\n" + b",\n".join(self.parts) + b"\n]"
-        key = join_key(self.base, f"{self.name}_{len(self.entries)}.json")
+        f = self.framing
+        body = f.head + f.separator.join(self.parts) + f.tail
+        key = join_key(self.base, f"{self.name}_{len(self.entries)}{f.extension}")
         self.putter.put(key, body)
         self.entries.append({self.entry_key: key, "Size": len(body)})
         self.parts, self.size = [], 0
@@ -68,6 +91,12 @@ class ResultLayout:
     entry_key: str
     error_code: str
     render: Callable[[ChildExecution], tuple[str, bytes]]
+    framing: Framing = JSON_ARRAY
+
+    def file_series(self, putter: ObjectPutter, base: str, name: str, max_file_bytes: int, entry_key: str | None = None
+                    ) -> FileSeries:
+        """The ``FileSeries`` of one series in this layout's framing."""
+        return FileSeries(putter, base, name, entry_key or self.entry_key, max_file_bytes, self.framing)
 
 
 def write_series(
@@ -75,7 +104,7 @@ def write_series(
 ) -> dict[str, list[dict[str, Any]]]:
     """Render ``children`` (in the order given) into ``<base>/<SERIES>_<n>.json`` files; returns the
     entries per series (``{entry_key: key, "Size": n}``)."""
-    series = {name: FileSeries(putter, base, name, layout.entry_key, max_file_bytes) for name in layout.series}
+    series = {name: layout.file_series(putter, base, name, max_file_bytes) for name in layout.series}
     for child in children:
         name, record = layout.render(child)
         series[name].add(record)
@@ -117,7 +146,7 @@ def publish_series(putter: ObjectPutter, base: str, layout: ResultLayout, staged
     for name in layout.series:
         entries[name] = []
         for staged_file in staged.files(name):
-            key = join_key(base, f"{name}_{len(entries[name])}.json")
+            key = join_key(base, f"{name}_{len(entries[name])}{layout.framing.extension}")
             jobs.append((staged_file, key))
             entries[name].append({layout.entry_key: key, "Size": staged_file.size})
 

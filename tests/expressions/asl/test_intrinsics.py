@@ -154,3 +154,31 @@ def test_is_intrinsic_and_paths():
     call = compile_intrinsic("States.Array($.a, States.ArrayLength($$.x), 1)")
     assert [p.source for p in call.paths()] == ["$.a", "$$.x"]
     assert call.name == "States.Array"
+
+
+def test_string_to_json_of_a_pipes_batch_with_dot_bracket_path():
+    """EventBridge Pipes enrichment shape: the input is the batch array, ``$.[0]`` its first record."""
+    call = compile_intrinsic("States.StringToJson($.[0].body)")
+    assert call.evaluate({"input": [{"body": '{"orderId": "o-1"}'}]}) == {"orderId": "o-1"}
+    assert [p.source for p in call.paths()] == ["$.[0].body"]
+
+
+def test_format_refuses_to_build_a_string_over_the_bound_before_building_it():
+    from airflow_cloudflow.expressions.bounds import MAX_STRING_CHARS
+
+    template = "'" + "{}" * 100 + "'"
+    source = f"States.Format({template}, {', '.join(['$.big'] * 100)})"
+    with pytest.raises(FlowError) as err:
+        compile_intrinsic(source).evaluate({"input": {"big": "x" * 100_000}})
+    assert err.value.code == "States.IntrinsicFailure"
+    assert f"States.Format would build a string of 10000000 characters; the limit is {MAX_STRING_CHARS}" in err.value.detail
+
+
+def test_a_number_beyond_a_double_is_an_intrinsic_failure_not_a_crash():
+    """Issue 14 (found with the CLI fuzzer): an integer too large for a double raised OverflowError
+    out of States.MathAdd."""
+    big = 10 ** 308 * 5
+    for source in ("States.MathAdd($.n, 1)", "States.MathAdd(1, $.n)"):
+        with pytest.raises(FlowError) as err:
+            compile_intrinsic(source).evaluate({**VARS, "input": {"n": big}})
+        assert err.value.code == "States.IntrinsicFailure" and "OverflowError" in err.value.detail

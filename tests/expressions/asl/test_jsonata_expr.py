@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_cloudflow.exceptions import FlowError
+from airflow_cloudflow.exceptions import ExpressionSyntaxError, FlowError
 from airflow_cloudflow.expressions.asl import jsonata_expr
 from airflow_cloudflow.expressions.asl.jsonata_expr import compile_jsonata
 
@@ -35,9 +35,11 @@ def test_pad_width_is_bounded():
     assert _evaluate('{% $pad("x", -3, "#") %}') == "##x"
 
 
-def test_eval_is_disabled():
+def test_eval_is_refused_when_compiled_and_disabled_when_reached_another_way():
+    with pytest.raises(ExpressionSyntaxError, match=r"\$eval\(\) is not supported by Step Functions; use \$parse\(\)"):
+        compile_jsonata("{% $eval($states.input.expr) %}", "Output")
     with pytest.raises(FlowError) as info:
-        _evaluate("{% $eval($states.input.expr) %}")
+        _evaluate("{% ($e := $eval; $e($states.input.expr)) %}")
     assert info.value.code == "States.QueryEvaluationError"
     assert "$eval() is not supported" in info.value.detail
 

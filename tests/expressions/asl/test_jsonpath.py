@@ -166,3 +166,42 @@ def test_result_path_mismatch(state_input, path):
         apply_result_path(state_input, 1, path)
     assert info.value.code == "States.ResultPathMatchFailure"
     assert path in info.value.detail
+
+
+# --------------------------------------------------------------------------- Jayway's tokenizer
+
+PIPE = [{"body": '{"id": 7}', "a": 1, "b": 2, "c": 3}, {"body": "{}", "a": 4, "b": 5}]
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("$.[0]", PIPE[0]),  # EventBridge Pipes enrichment: the input is the batch array
+        ("$.[0].body", '{"id": 7}'),
+        ("$.[*].['a','b']", [1, 2, 4, 5]),
+        ("$.[1:].a", [4]),
+        ("$..['a']", [1, 4]),
+        ("  $.[0].a  ", 1),
+    ],
+)
+def test_dot_before_a_bracket_and_blanks_around_as_jayway(source, expected):
+    assert compile_path(source).evaluate({"input": PIPE}) == expected
+
+
+def test_dot_before_bracket_inside_names():
+    assert compile_path("$.a.[0].b").evaluate({"input": {"a": [{"b": "x"}]}}) == "x"
+    assert compile_path("$$.Execution.Name ").evaluate({"context": {"Execution": {"Name": "n"}}}) == "n"
+    assert compile_path("$.a.[0].b").definite
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["$.[?(@.x==Failure)]", "$[?(@.x == Failure)]", "$...a", "$.a.", "$.a..", "$.[", "$.a b"],
+)
+def test_what_jayway_rejects_stays_rejected(source):
+    with pytest.raises(ExpressionSyntaxError):
+        compile_path(source)
+
+
+def test_blank_trimmed_reference_path():
+    assert compile_reference_path(" $.a.[0] ").is_reference
