@@ -3,8 +3,8 @@ through Airflow (``dag.test()``; a temporary SQLite Airflow home when none is co
 one whose database is new is migrated first, one at an older revision is an error saying to run
 ``airflow db migrate``).
 
-Airflow's own logging goes to stderr while it runs, so the ``--json`` object stays the last line of
-stdout.
+Airflow's own logging goes to stderr while it runs and after the result is printed (its shutdown
+hooks still log at interpreter exit), so the ``--json`` object stays the last line of stdout.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ def _stdout_to_stderr():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _last_on_stdout(code: int) -> int:
+    """After the result: fd 1 goes to stderr for good, so whatever Airflow logs while the process
+    exits (its in-process API's shutdown, atexit hooks) never follows the result on stdout."""
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    return code
 
 
 def main(args: argparse.Namespace) -> int:
@@ -67,9 +75,9 @@ def main(args: argparse.Namespace) -> int:
     except UnmigratedDatabase as exc:
         return refuse(args, [f"airflow-cloudflow run: {exc}"])
     except KeyboardInterrupt as exc:
-        return report_interrupted(exc, args.json)
+        return _last_on_stdout(report_interrupted(exc, args.json))
     finally:
         if temporary_home is not None:
             shutil.rmtree(temporary_home, ignore_errors=True)
     print(f"(Airflow DAG {result.dag_id}, run {result.run_id})", file=sys.stderr)
-    return report(args, result.as_json(), dialect_for(args.definition))
+    return _last_on_stdout(report(args, result.as_json(), dialect_for(args.definition)))
