@@ -41,6 +41,11 @@ _PARAM = re.compile(rf"(?i)(^|[\s?&;,(\[\"'{{])({SECRET_NAMES})(=)([^\s&;,\"'<>)
 _XML = re.compile(rf"(?i)<({SECRET_NAMES})>[^<]*</\1>")
 
 
+def mask_value(value: str | None) -> str | None:
+    """``***`` for a credential shown in a repr (``None`` stays ``None``: "not set" is no secret)."""
+    return None if value is None else MASK
+
+
 def mask_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with ``secrets`` (by value), URL userinfo and credential-named values masked."""
     if not text:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from ..exceptions import FlowError
+from ..masking import mask_value
 from ..storage.connections import ConnectionConfigError, RawConnection, parse_connection
 
 ConnectionLookup = Callable[[str], RawConnection]
@@ -58,10 +59,6 @@ def resolve(lookup: ConnectionLookup, conn_id: str, action: str) -> RawConnectio
         raise FlowError(CONNECTION_MISSING, f"{action}: connection {conn_id!r} unavailable ({type(exc).__name__})") from None
 
 
-def _mask(value: str | None) -> str | None:
-    return None if value is None else "***"
-
-
 @dataclass(frozen=True)
 class AlibabaCloudCredentials:
     """An AccessKey pair (plus optional STS token), a default region and optional endpoint overrides."""
@@ -75,7 +72,7 @@ class AlibabaCloudCredentials:
 
     def __repr__(self) -> str:
         return (
-            f"AlibabaCloudCredentials(access_key_id={_mask(self.access_key_id)!r}, region={self.region!r}, "
+            f"AlibabaCloudCredentials(access_key_id={mask_value(self.access_key_id)!r}, region={self.region!r}, "
             f"fc_endpoint={self.fc_endpoint!r})"
         )
 

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..exceptions import StoreError
+from ..masking import mask_value
 
 
 class ConnectionConfigError(StoreError):
@@ -104,10 +105,6 @@ def _from_uri(text: str, name: str) -> RawConnection:
     )
 
 
-def _mask(value: str | None) -> str | None:
-    return None if value is None else "***"
-
-
 @dataclass(frozen=True)
 class OssConnection:
     """What ``OssStore`` needs. ``endpoint`` defaults to ``https://oss-<region>.aliyuncs.com``."""
@@ -121,7 +118,7 @@ class OssConnection:
     def __repr__(self) -> str:
         return (
             f"OssConnection(endpoint={self.resolved_endpoint!r}, region={self.region!r}, "
-            f"auth_version={self.auth_version!r}, access_key_id={_mask(self.access_key_id)!r})"
+            f"auth_version={self.auth_version!r}, access_key_id={mask_value(self.access_key_id)!r})"
         )
 
     __str__ = __repr__
@@ -171,7 +168,7 @@ class S3Connection:
     def __repr__(self) -> str:
         return (
             f"S3Connection(endpoint_url={self.endpoint_url!r}, region_name={self.region_name!r}, "
-            f"access_key_id={_mask(self.access_key_id)!r})"
+            f"access_key_id={mask_value(self.access_key_id)!r})"
         )
 
     __str__ = __repr__
