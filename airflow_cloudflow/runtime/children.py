@@ -36,7 +36,8 @@ def run_child(
     """Run one child execution of the Processor. It is an execution of its own: its
     ``$Context.Execution`` is its name and input, and it "cannot see the parent's ``$Global``"."""
     name = child_execution_name(map_run_name, child.index)
-    child_ctx = ExecutionContext(name, child.input, clock=ctx.clock, flow_name=ctx.flow_name, deadline=ctx.deadline)
+    child_ctx = ExecutionContext(name, child.input, clock=ctx.clock, flow_name=ctx.flow_name, deadline=ctx.deadline,
+                                 max_transitions=ctx.max_transitions)
     try:
         output = interpreter.run_graph(map_state.processor, child.input, child_ctx)
     except FlowError as err:

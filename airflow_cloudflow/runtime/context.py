@@ -62,6 +62,7 @@ class ExecutionContext:
         flow_name: str = "",
         timeout_seconds: float | None = None,
         deadline: datetime | None = None,
+        max_transitions: int | None = None,
     ):
         self.name = name
         self.input = input
@@ -77,7 +78,8 @@ class ExecutionContext:
         self.asl_execution: dict[str, Any] | None = None  # ASL $$.Execution (built on first use)
         self.redrive_count = 0  # times this execution was redriven (Airflow: the DAG run's clear number)
         self.transitions = itertools.count(1)  # states entered so far (runtime/bounds.py: STATE_TRANSITIONS)
-        self.max_transitions = STATE_TRANSITIONS.value
+        # read once per top-level execution: a child execution gets its parent's (no setting lookup per child)
+        self.max_transitions = STATE_TRANSITIONS.value if max_transitions is None else max_transitions
 
     @property
     def execution(self) -> dict[str, Any]:
