@@ -115,7 +115,7 @@ def run_cli(tmp: Path, store: Path, profile: bool) -> tuple[float, float, dict]:
     if profile:
         import pstats
 
-        pstats.Stats(str(tmp / "run.prof")).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(str(tmp / "run.prof")).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(35)
     return elapsed, cpu, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
